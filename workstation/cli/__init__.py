@@ -1,0 +1,81 @@
+"""The `workstation` command.
+
+With no sub-command it opens the desktop application. Every sub-command is headless and lives in
+its own module in this package; a module joins the command line by defining
+`register(subparsers)`, which adds its parser and sets `func=run` on it. Modules are found at
+run time, so adding a command never means editing a shared list.
+
+Known errors (`KnownError`) are printed as a sentence and a hint, exit status 2; bugs keep
+their traceback (they are bugs) and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from workstation import __version__
+from workstation.cli.context import CliContext
+from workstation.errors import KnownError
+
+# Modules in this package that are helpers, not commands.
+_NOT_COMMANDS = {"context", "progress"}
+
+log = logging.getLogger(__name__)
+
+
+def command_modules() -> list[str]:
+    names = [m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_COMMANDS]
+    return [f"{__name__}.{name}" for name in sorted(names)]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workstation",
+        description="Keying Workstation: blind double-entry data keying. "
+        "Without a command, opens the desktop application.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--data-dir", help="workspace folder (default: $WORKSTATION_DATA_DIR or the user data folder)")
+    parser.add_argument("--central", metavar="URL", help="central database URL (default: $WORKSTATION_CENTRAL_URL, settings, or the embedded SQLite file)")
+    parser.add_argument("--self-test", action="store_true", help="run the installation self-test and exit")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to the terminal")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in command_modules():
+        module = importlib.import_module(name)
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = CliContext.from_args(args)
+    try:
+        if args.self_test:
+            from workstation.selftest import run_self_test
+
+            return run_self_test(ctx)
+        if args.command is None:
+            return ctx.open_gui()
+        return int(args.func(args, ctx) or 0)
+    except KnownError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"       {exc.hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""What every command needs: the workspace, the stores, logging."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+from dataclasses import dataclass, field
+
+from workstation.logsetup import configure_logging
+from workstation.paths import Workspace, central_url, workspace
+from workstation.store import Store, open_central, open_local
+
+
+@dataclass
+class CliContext:
+    ws: Workspace
+    central_url: str
+    verbose: bool = False
+    _local: Store | None = field(default=None, repr=False)
+    _central: Store | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "CliContext":
+        ws = workspace(getattr(args, "data_dir", None))
+        verbose = bool(getattr(args, "verbose", False))
+        configure_logging(ws.log_dir, verbose=verbose)
+        return cls(ws=ws, central_url=central_url(ws, getattr(args, "central", None)), verbose=verbose)
+
+    def local(self) -> Store:
+        if self._local is None:
+            self._local = open_local(self.ws.local_url)
+        return self._local
+
+    def central(self, *, create: bool = False) -> Store:
+        """The central database; the embedded default is created on first use."""
+        if self._central is None:
+            embedded = self.central_url == self.ws.embedded_central_url
+            self._central = open_central(self.central_url, create=create or embedded)
+        return self._central
+
+    def open_gui(self) -> int:
+        # The UI is found by name at run time: the core has no import-time dependency on it,
+        # and headless commands never load Qt.
+        app = importlib.import_module("ui.app")
+        return int(app.run(self))
+
+    def close(self) -> None:
+        for store in (self._local, self._central):
+            if store is not None:
+                store.dispose()
+        logging.getLogger(__name__).debug("stores closed")
