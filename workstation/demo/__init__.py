@@ -1,0 +1,1 @@
+"""The demo workspace: synthetic scans with ground truth, users and batches."""
