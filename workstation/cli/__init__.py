@@ -23,7 +23,7 @@ from workstation.cli.context import CliContext
 from workstation.errors import KnownError
 
 # Modules in this package that are helpers, not commands.
-_NOT_COMMANDS = {"context", "progress"}
+_NOT_COMMANDS = {"__main__", "context", "progress"}
 
 log = logging.getLogger(__name__)
 

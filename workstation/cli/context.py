@@ -35,8 +35,10 @@ class CliContext:
     def central(self, *, create: bool = False) -> Store:
         """The central database; the embedded default is created on first use."""
         if self._central is None:
+            from workstation.secrets import with_password
+
             embedded = self.central_url == self.ws.embedded_central_url
-            self._central = open_central(self.central_url, create=create or embedded)
+            self._central = open_central(with_password(self.central_url), create=create or embedded)
         return self._central
 
     def open_gui(self) -> int:
