@@ -1,0 +1,125 @@
+"""`dashboard_refresh_ms`: every dashboard query over 200 keyers x 30 days (>= 1,000,000 values).
+
+Data is written in bulk straight into the schema (Core inserts), shaped like a real floor: each
+keyer keys ~170 fields a day over 30 days, values scored against finals with ~0.4% errors.
+Measured on the embedded SQLite central database and on loopback PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import statistics
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import create_engine, insert, text
+
+from tests.benchmarks.__main__ import Report
+from workstation import metrics
+from workstation import models as m
+from workstation.store import Store, open_central
+
+KEYERS = 200
+DAYS = 30
+DOCS_PER_KEYER_DAY = 10
+FIELDS_PER_DOC = 17  # 200 x 30 x 10 x 17 = 1,020,000 values
+PG_URL = "postgresql+psycopg://localhost/test"
+
+
+def _fill(store: Store, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    start = dt.datetime(2026, 10, 1, 8, tzinfo=dt.timezone.utc)
+    with store.transaction() as s:
+        tpl = m.Template(name="bench", version=1, source="", sha256="0" * 64)
+        s.add(tpl)
+        s.flush()
+        batch = m.Batch(name="bench", template_id=tpl.id)
+        s.add(batch)
+        s.flush()
+        template_id, batch_id = tpl.id, batch.id
+    keyers = [{"id": uuid.uuid4(), "username": f"keyer{n:03d}", "role": "keyer", "password_hash": "-",
+               "display_name": "", "active": True, "failed_logins": 0, "created_at": start} for n in range(KEYERS)]
+    classes = metrics.ERROR_CLASSES
+    total = 0
+    with store.engine.begin() as conn:
+        conn.execute(insert(m.User), keyers)
+        seq = 0
+        for day in range(DAYS):
+            docs: list[dict[str, Any]] = []
+            entries: list[dict[str, Any]] = []
+            values: list[dict[str, Any]] = []
+            for k in keyers:
+                moment = start + dt.timedelta(days=day, minutes=rng.randint(0, 60))
+                for _ in range(DOCS_PER_KEYER_DAY):
+                    seq += 1
+                    doc_id, entry_id = uuid.uuid4(), uuid.uuid4()
+                    docs.append({"id": doc_id, "batch_id": batch_id, "seq": seq, "source_name": "", "state": "final",
+                                 "created_at": start})
+                    entries.append({"id": entry_id, "document_id": doc_id, "pass_no": 1, "keyer_id": k["id"],
+                                    "started_at": moment, "finished_at": moment, "cursor_path": ""})
+                    for f in range(FIELDS_PER_DOC):
+                        moment += dt.timedelta(seconds=rng.randint(2, 9))
+                        wrong = rng.random() < 0.004
+                        values.append({
+                            "id": uuid.uuid4(), "entry_id": entry_id, "keyer_id": k["id"], "field_path": f"f{f:02d}",
+                            "value": "x" * rng.randint(1, 12), "flag": "", "overridden": False,
+                            "keystrokes": rng.randint(1, 14), "active_ms": rng.randint(800, 6000), "pause_ms": 0,
+                            "started_at": moment, "saved_at": moment, "final_match": not wrong,
+                            "error_class": rng.choice(classes) if wrong else None,
+                        })
+            conn.execute(insert(m.Document), docs)
+            conn.execute(insert(m.Entry), entries)
+            for i in range(0, len(values), 20000):
+                conn.execute(insert(m.FieldValue), values[i : i + 20000])
+            total += len(values)
+    with store.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    _ = template_id
+    return total
+
+
+def _refresh(store: Store) -> None:
+    """Everything the dashboard shows for the last 30 days, as one refresh does."""
+    end = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    filters = metrics.Filters(start=end - dt.timedelta(days=30), end=end)
+    with store.session() as s:
+        metrics.keyer_figures(s, filters)
+        metrics.team_figures(s, filters)
+        metrics.hourly_figures(s, filters)
+        metrics.errors_by_field(s, filters)
+        metrics.errors_by_class(s, filters)
+        metrics.batch_progress(s)
+
+
+def _measure(report: Report, store: Store, label: str) -> None:
+    started = time.perf_counter()
+    values = _fill(store)
+    fill_s = time.perf_counter() - started
+    _refresh(store)  # warm the caches once, as a dashboard that is open refreshes repeatedly
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        _refresh(store)
+        times.append((time.perf_counter() - t0) * 1000)
+    report.figure(f"dashboard_refresh_ms_{label}", statistics.median(times), "ms", target="<= 200",
+                  values=values, fill_s=round(fill_s, 1))
+
+
+def run(report: Report) -> None:
+    sqlite = open_central(f"sqlite:///{report.workdir / 'dash.sqlite'}", create=True)
+    _measure(report, sqlite, "sqlite")
+    sqlite.dispose()
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        pg = open_central(f"{PG_URL}?options=-csearch_path%3D{schema}", create=True)
+        _measure(report, pg, "postgresql")
+        pg.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
