@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QStackedWidget
+
+from tests.ui.conftest import FakeActor
+from ui import app as app_module
+from ui.login import LoginDialog
+from ui.mainwindow import MainWindow
+from ui.roles import PlaceholderWidget
+from workstation.cli.context import CliContext
+from workstation.paths import APP_NAME, Workspace
+
+
+@pytest.fixture
+def ctx(ws: Workspace) -> CliContext:
+    context = CliContext(ws=ws, central_url=ws.embedded_central_url)
+    yield context
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def forget_windows():
+    yield
+    for window in list(app_module._windows):
+        window.close()
+        window.deleteLater()
+    app_module._windows.clear()
+
+
+def _login_as(monkeypatch, *actors: FakeActor | None) -> list[int]:
+    """Make LoginDialog.ask return the given actors in turn; returns a call counter."""
+    queue = list(actors)
+    calls: list[int] = []
+
+    def ask(cls, authenticate, parent=None, *, username=""):
+        calls.append(1)
+        return queue.pop(0)
+
+    monkeypatch.setattr(LoginDialog, "ask", classmethod(ask))
+    return calls
+
+
+def test_application_is_set_up_for_settings_style_and_icon(styled_app: QApplication) -> None:
+    assert styled_app.applicationName() == APP_NAME
+    assert styled_app.organizationName()
+    sheet = styled_app.styleSheet()
+    assert "QLineEdit#fieldEdit" in sheet
+    styled_app.setStyleSheet("")  # the style sheet wraps the style; look underneath
+    try:
+        assert styled_app.style().name().lower() == "fusion"
+    finally:
+        styled_app.setStyleSheet(sheet)
+    assert not styled_app.windowIcon().isNull()
+
+
+def test_cancelled_login_opens_no_window(monkeypatch, ctx: CliContext) -> None:
+    _login_as(monkeypatch, None)
+    assert app_module.start(ctx) is None
+    assert app_module._windows == []
+
+
+def test_a_keyer_gets_the_keying_page(qtbot, monkeypatch, ctx: CliContext, keyer: FakeActor) -> None:
+    _login_as(monkeypatch, keyer)
+    window = app_module.start(ctx)
+    assert isinstance(window, MainWindow)
+    assert window.isVisible()
+    assert window.current_page_key == "keying"
+    assert isinstance(window.centralWidget(), QStackedWidget)
+    assert "Asha Rao" in window.windowTitle()
+
+
+@pytest.mark.parametrize(
+    ("role", "first", "pages"),
+    [("qa", "qa", {"qa", "keying"}), ("supervisor", "dashboard", {"dashboard", "qa"}), ("admin", "admin", {"admin", "dashboard", "qa"})],
+)
+def test_other_roles_get_their_pages(qtbot, monkeypatch, ctx: CliContext, role: str, first: str, pages: set[str]) -> None:
+    _login_as(monkeypatch, FakeActor("lee", role))
+    window = app_module.start(ctx)
+    assert window is not None
+    assert window.current_page_key == first
+    for key in pages:
+        assert isinstance(window.page(key), PlaceholderWidget)
+    window.show_page(sorted(pages)[0])
+    assert window.current_page_key == sorted(pages)[0]
+
+
+def test_logout_hides_the_window_and_asks_again(qtbot, monkeypatch, ctx: CliContext, keyer: FakeActor) -> None:
+    calls = _login_as(monkeypatch, keyer, None)
+    quits: list[int] = []
+    monkeypatch.setattr(QApplication, "quit", staticmethod(lambda: quits.append(1)))
+    window = app_module.start(ctx)
+    assert window is not None
+    window.logout_requested.emit()
+    assert len(calls) == 2
+    assert not window.isVisible()
+    assert quits == [1]
+    assert window not in app_module._windows
+
+
+def test_window_geometry_is_remembered(qtbot, monkeypatch, ctx: CliContext, keyer: FakeActor) -> None:
+    _login_as(monkeypatch, keyer, keyer)
+    first = app_module.start(ctx)
+    assert first is not None
+    first.resize(700, 500)  # inside the offscreen screen (800x600)
+    first.close()
+    assert QSettings().value("main_window/geometry") is not None
+    second = app_module.start(ctx)
+    assert second is not None
+    assert (second.width(), second.height()) == (700, 500)
+
+
+def test_central_authenticator_checks_in_a_central_session(ctx: CliContext, keyer: FakeActor) -> None:
+    seen: list[tuple[object, str, str]] = []
+
+    def check(session, username: str, password: str) -> FakeActor:
+        seen.append((session, username, password))
+        return keyer
+
+    authenticate = app_module.central_authenticator(ctx, check)
+    assert authenticate("asha", "pw") is keyer
+    session, username, password = seen[0]
+    assert (username, password) == ("asha", "pw")
+    assert session.bind is not None and Path(ctx.ws.central_db).exists()

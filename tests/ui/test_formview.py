@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit
+
+from ui import keys
+from ui.formview import FormWidget, describe
+from workstation.fields import Issue
+from workstation.templates import FormTemplate
+
+
+@pytest.fixture
+def form(qtbot, cms1500: FormTemplate) -> FormWidget:
+    widget = FormWidget(cms1500)
+    qtbot.addWidget(widget)
+    widget.resize(520, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+@pytest.mark.parametrize("name", ["cms1500", "rebate", "survey"])
+def test_one_line_edit_per_field_path(qtbot, templates: dict[str, FormTemplate], name: str) -> None:
+    template = templates[name]
+    form = FormWidget(template)
+    qtbot.addWidget(form)
+    expected = template.field_paths()
+    assert form.paths() == expected
+    edits = form.findChildren(QLineEdit, "fieldEdit")
+    assert len([e for e in edits if e.isVisibleTo(form)]) == len(expected)
+    for path in expected:
+        edit = form.line_edit(path)
+        assert edit.maxLength() >= 10_000  # the core decides about length, not the box
+        assert edit.toolTip()  # help text, or what kind of value it takes
+
+
+def test_typing_emits_text_edited_with_the_path(qtbot, form: FormWidget) -> None:
+    form.focus_path("patient_last_name")
+    received: list[tuple[str, str]] = []
+    form.text_edited.connect(lambda path, text: received.append((path, text)))
+    qtbot.keyClicks(form.line_edit("patient_last_name"), "O'BR")
+    assert received[-1] == ("patient_last_name", "O'BR")
+    assert [text for _, text in received] == ["O", "O'", "O'B", "O'BR"]
+
+
+def test_key_presses_are_reported_before_the_text_and_actions_are_not(qtbot, form: FormWidget) -> None:
+    form.focus_path("patient_city")
+    edit = form.line_edit("patient_city")
+    events: list[str] = []
+    form.key_pressed.connect(lambda path: events.append(f"key {path}"))
+    form.text_edited.connect(lambda path, text: events.append(f"text {text}"))
+    qtbot.keyClicks(edit, "ab")
+    qtbot.keyClick(edit, Qt.Key.Key_Left)  # moves the cursor: a key press, no text change
+    qtbot.keyClick(edit, Qt.Key.Key_Shift)  # a modifier alone is not a keystroke
+    qtbot.keyClick(edit, Qt.Key.Key_Return)  # an action, reported as action_triggered only
+    assert events == ["key patient_city", "text a", "key patient_city", "text ab", "key patient_city"]
+
+
+def test_long_text_is_not_cut(qtbot, form: FormWidget) -> None:
+    long = "X" * 300
+    form.set_field_state("patient_sex", long)
+    assert form.text("patient_sex") == long
+
+
+@pytest.mark.parametrize(
+    ("key", "modifiers", "action"),
+    [
+        (Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, keys.NEXT_FIELD),
+        (Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier, keys.NEXT_FIELD),
+        (Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier, keys.NEXT_FIELD),
+        (Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier, keys.PREVIOUS_FIELD),
+        (Qt.Key.Key_F2, Qt.KeyboardModifier.NoModifier, keys.DUP),
+        (Qt.Key.Key_F3, Qt.KeyboardModifier.NoModifier, keys.ILLEGIBLE),
+        (Qt.Key.Key_F4, Qt.KeyboardModifier.NoModifier, keys.BLANK),
+        (Qt.Key.Key_Insert, Qt.KeyboardModifier.ControlModifier, keys.ADD_ROW),
+        (Qt.Key.Key_Delete, Qt.KeyboardModifier.ControlModifier, keys.REMOVE_ROW),
+    ],
+)
+def test_field_keys_become_actions_and_do_not_move_focus(qtbot, form: FormWidget, key, modifiers, action) -> None:
+    form.focus_path("lines[1].cpt")
+    form.set_field_state("lines[1].cpt", "99213")
+    edit = form.line_edit("lines[1].cpt")
+    with qtbot.waitSignal(form.action_triggered) as blocker:
+        qtbot.keyClick(edit, key, modifiers)
+    assert blocker.args == [action, "lines[1].cpt"]
+    assert QApplication.focusWidget() is edit  # the session, not the form, moves on
+    assert edit.text() == "99213"  # Ctrl+Del did not delete a word
+
+
+def test_plain_keys_are_typed_not_actions(qtbot, form: FormWidget) -> None:
+    form.focus_path("insured_id")
+    with qtbot.assertNotEmitted(form.action_triggered):
+        qtbot.keyClicks(form.line_edit("insured_id"), "AB 12-=")
+    assert form.text("insured_id") == "AB 12-="
+
+
+def test_focus_path_highlights_and_shows_help(qtbot, form: FormWidget) -> None:
+    form.focus_path("patient_dob")
+    assert QApplication.focusWidget() is form.line_edit("patient_dob")
+    assert form.current_path == "patient_dob"
+    assert "Box 3" in form.help_line.text() and "MM/DD/YYYY" in form.help_line.text()
+    frame = form.line_edit("patient_dob").parentWidget()
+    assert frame.property("current") is True
+    form.focus_path("billing_npi")
+    assert frame.property("current") is False
+    assert form.line_edit("billing_npi").parentWidget().property("current") is True
+
+
+def test_focus_path_scrolls_the_field_into_view(qtbot, cms1500: FormTemplate) -> None:
+    form = FormWidget(cms1500, rows={"lines": 6})
+    qtbot.addWidget(form)
+    form.resize(520, 300)
+    form.show()
+    qtbot.waitExposed(form)
+    last = "signature_date"
+    edit = form.line_edit(last)
+
+    def visible() -> bool:
+        viewport = form._scroll.viewport()
+        top_left = edit.mapTo(viewport, edit.rect().topLeft())
+        return viewport.rect().contains(top_left) and viewport.rect().contains(edit.mapTo(viewport, edit.rect().bottomRight()))
+
+    assert not visible()
+    form.focus_path(last)
+    qtbot.waitUntil(visible)
+
+
+def test_mouse_focus_reports_field_focused(qtbot, form: FormWidget) -> None:
+    form.focus_path("insured_id")
+    with qtbot.waitSignal(form.field_focused) as blocker:
+        qtbot.mouseClick(form.line_edit("patient_zip"), Qt.MouseButton.LeftButton)
+    assert blocker.args == ["patient_zip"]
+    assert form.current_path == "patient_zip"
+
+
+def test_focus_path_itself_does_not_report_field_focused(qtbot, form: FormWidget) -> None:
+    with qtbot.assertNotEmitted(form.field_focused):
+        form.focus_path("patient_zip")
+        form.focus_path("insured_id")
+
+
+def test_field_state_shows_flag_issues_saved_and_override(qtbot, form: FormWidget) -> None:
+    form.set_field_state(
+        "billing_npi",
+        "1234567890",
+        "",
+        (Issue("check_digit", "The NPI check digit does not match."),),
+        saved=False,
+    )
+    row = form.line_edit("billing_npi").parentWidget()
+    message = row.findChild(type(form.help_line), "fieldMessage")
+    assert message.isVisibleTo(form) and "check digit" in message.text()
+    form.set_field_state("billing_npi", "1234567893", "", (), saved=True)
+    assert not message.isVisibleTo(form)
+    assert form.field_state("billing_npi")["saved"] is True
+    badge = row.findChild(type(form.help_line), "flagBadge")
+    form.set_field_state("diagnosis_2", "", "illegible", (), saved=True)
+    diag_badge = form.line_edit("diagnosis_2").parentWidget().findChild(type(form.help_line), "flagBadge")
+    assert diag_badge.isVisibleTo(form) and diag_badge.text() == "ILLEGIBLE"
+    assert not badge.isVisibleTo(form)
+    form.set_field_state("diagnosis_2", "", "blank")
+    assert diag_badge.text() == "BLANK"
+    form.set_field_state("patient_zip", "6270", "", ("Five digits.",), overridden=True)
+    override = form.line_edit("patient_zip").parentWidget().findChild(type(form.help_line), "overrideBadge")
+    assert override.isVisibleTo(form)
+    assert form.field_state("patient_zip") == {
+        "text": "6270", "flag": "", "issues": "Five digits.", "saved": False, "overridden": True,
+    }
+
+
+def test_set_field_state_keeps_the_cursor_where_the_keyer_is(qtbot, form: FormWidget) -> None:
+    form.focus_path("patient_city")
+    edit = form.line_edit("patient_city")
+    qtbot.keyClicks(edit, "springfeld")
+    edit.setCursorPosition(7)  # springf|eld
+    qtbot.keyClicks(edit, "i")
+    form.set_field_state("patient_city", edit.text().upper())  # the session upper-cases
+    assert edit.text() == "SPRINGFIELD"
+    assert edit.cursorPosition() == 8
+
+
+def test_rows_are_added_and_removed(qtbot, form: FormWidget) -> None:
+    assert form.row_count("lines") == 1
+    form.add_row("lines", 2)
+    form.add_row("lines", 3)
+    assert form.row_count("lines") == 3
+    assert form.has_path("lines[3].units")
+    form.set_field_state("lines[2].cpt", "99214")
+    form.set_field_state("lines[3].cpt", "99215")
+    form.remove_row("lines", 2)
+    assert form.row_count("lines") == 2
+    assert not form.has_path("lines[3].cpt")
+    assert form.text("lines[2].cpt") == "99215"  # row 3 moved up and kept its text
+    # Typing in a moved row reports its new path.
+    with qtbot.waitSignal(form.text_edited) as blocker:
+        qtbot.keyClicks(form.line_edit("lines[2].cpt"), "9")
+    assert blocker.args[0] == "lines[2].cpt"
+    # A removed row's widgets are reused, empty.
+    form.add_row("lines", 3)
+    assert form.text("lines[3].cpt") == ""
+    assert form.paths() == form.template.field_paths({"lines": 3})
+    with pytest.raises(ValueError):
+        form.add_row("lines", 9)
+    with pytest.raises(ValueError):
+        form.remove_row("lines", 7)
+
+
+def test_rows_added_in_the_middle_shift_the_rest_down(qtbot, form: FormWidget) -> None:
+    form.set_field_state("lines[1].cpt", "11111")
+    form.add_row("lines", 1)
+    assert form.text("lines[1].cpt") == ""
+    assert form.text("lines[2].cpt") == "11111"
+
+
+def test_reset_empties_the_form_for_the_next_document(qtbot, form: FormWidget) -> None:
+    form.add_row("lines", 2)
+    form.set_field_state("insured_id", "ABC123", "", (), saved=True)
+    form.set_field_state("lines[2].cpt", "99213")
+    form.focus_path("lines[2].cpt")
+    form.reset()
+    assert form.row_count("lines") == 1
+    assert form.text("insured_id") == ""
+    assert form.field_state("insured_id")["saved"] is False
+    assert form.current_path == ""
+    form.reset({"lines": 3})
+    assert form.row_count("lines") == 3
+
+
+def test_unknown_paths_are_refused(form: FormWidget) -> None:
+    with pytest.raises(KeyError, match="no field"):
+        form.focus_path("lines[4].cpt")
+    with pytest.raises(ValueError):
+        form.set_field_state("Not A Path", "")
+
+
+def test_describe_tells_what_a_field_takes(cms1500: FormTemplate) -> None:
+    sex = describe(cms1500.spec("patient_sex"))
+    assert "M = Male" in sex and "exactly 1" in sex
+    state = describe(cms1500.spec("patient_state"))
+    assert "51 codes" in state and "required" in state
+    units = describe(cms1500.spec("lines[1].units"))
+    assert units.startswith("Whole number") and "1 to 99" in units

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage
+
+from tests.ui.synthetic import SyntheticPage
+from ui.pageimage import PreparedPage
+from ui.pageview import PageViewWidget
+from workstation.templates import FormTemplate, Zone
+
+
+@pytest.fixture
+def view(qtbot, claim_page: SyntheticPage) -> PageViewWidget:
+    widget = PageViewWidget()
+    qtbot.addWidget(widget)
+    widget.resize(600, 500)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_page(PreparedPage.from_page(claim_page))
+    return widget
+
+
+def _zone_on_screen(view: PageViewWidget, zone: Zone) -> bool:
+    rect = view.zone_rect(zone)
+    assert rect is not None
+    polygon = view.mapFromScene(rect)
+    return view.viewport().rect().contains(polygon.boundingRect())
+
+
+def test_prepared_page_wraps_the_bytes_without_copying(claim_page: SyntheticPage) -> None:
+    page = PreparedPage.from_page(claim_page)
+    assert (page.image.width(), page.image.height()) == (claim_page.width, claim_page.height)
+    assert page.image.format() == QImage.Format.Format_Grayscale8
+    assert page.pixels is claim_page.pixels
+    assert page.image.pixelColor(0, 0).value() == claim_page.pixels[0]
+    assert [round(scale, 2) for scale, _ in page.levels] == [0.5, 0.25]
+    image, scale = page.image_for_scale(0.3)
+    assert scale == 0.5 and image.width() == round(claim_page.width * 0.5)
+    assert page.image_for_scale(0.8)[1] == 1.0
+
+
+def test_too_few_bytes_are_refused() -> None:
+    with pytest.raises(ValueError, match="too few"):
+        PreparedPage.from_pixels(100, 100, b"\xff" * 99)
+
+
+def test_starts_fitted_to_width(view: PageViewWidget, claim_page: SyntheticPage) -> None:
+    assert view.fit_mode == "width"
+    shown = view.mapFromScene(view.sceneRect()).boundingRect()
+    assert abs(shown.width() - (view.viewport().width() - 16)) <= 2
+
+
+def test_zoom_keys_change_the_transform(qtbot, view: PageViewWidget) -> None:
+    start = view.transform().m11()
+    with qtbot.waitSignal(view.zoom_changed):
+        qtbot.keyClick(view, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert view.transform().m11() == pytest.approx(start * 1.25)
+    assert view.fit_mode == "free"
+    qtbot.keyClick(view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert view.transform().m11() == pytest.approx(start / 1.25)
+    # Ctrl++ as typed on a US keyboard (Shift held) zooms in too.
+    qtbot.keyClick(view, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert view.transform().m11() == pytest.approx(start)
+
+
+def test_ctrl_wheel_zooms_and_plain_wheel_does_not(qtbot, view: PageViewWidget) -> None:
+    from PySide6.QtGui import QWheelEvent
+
+    start = view.scale_factor
+
+    def wheel(modifiers: Qt.KeyboardModifier) -> None:
+        centre = QPointF(view.viewport().rect().center())
+        event = QWheelEvent(
+            centre, view.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, 120),
+            Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False,
+        )
+        view.wheelEvent(event)
+
+    wheel(Qt.KeyboardModifier.NoModifier)
+    assert view.scale_factor == start
+    wheel(Qt.KeyboardModifier.ControlModifier)
+    assert view.scale_factor == pytest.approx(start * 1.25)
+
+
+def test_fit_page_shows_the_whole_page(qtbot, view: PageViewWidget) -> None:
+    qtbot.keyClick(view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert view.fit_mode == "page"
+    shown = view.mapFromScene(view.sceneRect()).boundingRect()
+    assert view.viewport().rect().contains(shown)
+    qtbot.keyClick(view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert view.fit_mode == "width"
+
+
+def test_rotate_turns_the_page_a_quarter(qtbot, view: PageViewWidget, claim_page: SyntheticPage) -> None:
+    qtbot.keyClick(view, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert view.rotation == 90
+    # Turned clockwise: the page's left edge is now at the top, its top edge on the right.
+    left_edge = view.mapFromScene(QPointF(0, claim_page.height / 2))
+    right_edge = view.mapFromScene(QPointF(claim_page.width, claim_page.height / 2))
+    top_edge = view.mapFromScene(QPointF(claim_page.width / 2, 0))
+    bottom_edge = view.mapFromScene(QPointF(claim_page.width / 2, claim_page.height))
+    assert left_edge.y() < right_edge.y() and left_edge.x() == right_edge.x()
+    assert top_edge.x() > bottom_edge.x()
+    transform = view.transform()
+    assert transform.m11() == pytest.approx(0, abs=1e-9) and transform.m12() > 0
+    shown = view.mapFromScene(view.sceneRect()).boundingRect()
+    assert abs(shown.width() - (view.viewport().width() - 16)) <= 2  # still fitted to width
+    for _ in range(3):
+        view.rotate_clockwise()
+    assert view.rotation == 0
+
+
+def test_show_zone_scrolls_the_zone_into_the_middle(view: PageViewWidget, cms1500: FormTemplate) -> None:
+    view.set_scale(1.5)
+    low = cms1500.zone("signature_date")
+    assert low is not None
+    assert not _zone_on_screen(view, low)
+    view.show_zone(low)
+    assert _zone_on_screen(view, low)
+    assert view.scale_factor == pytest.approx(1.5)  # zoom kept
+    centre = view.mapFromScene(view.zone_rect(low).center())
+    middle = view.viewport().rect().center()
+    assert abs(centre.y() - middle.y()) <= 2
+    # A line-item zone further down the section, after rotation too.
+    view.rotate_clockwise()
+    row3 = cms1500.zone("lines[3].charge")
+    view.show_zone(row3)
+    assert _zone_on_screen(view, row3)
+
+
+def test_zone_highlight_follows_the_page_size(view: PageViewWidget, claim_page: SyntheticPage) -> None:
+    zone = Zone(1, 0.5, 0.5, 0.25, 0.1)
+    view.set_zone(zone)
+    rect = view.zone_rect(zone)
+    assert rect.center().x() == pytest.approx(claim_page.width * 0.625, abs=1)
+    assert rect.center().y() == pytest.approx(claim_page.height * 0.55, abs=1)
+    assert view.zone == zone
+    view.set_zone(None)
+    assert view.zone is None
+
+
+def test_show_error_replaces_the_page_with_a_sentence(view: PageViewWidget, claim_page: SyntheticPage) -> None:
+    view.show_error("The file scan_0042.tif is damaged.")
+    assert "scan_0042.tif is damaged" in view.error_text
+    assert view.page is None
+    view.set_page(PreparedPage.from_page(claim_page))
+    assert view.error_text == ""
+    assert view.page is not None
+
+
+def test_a_new_page_reuses_the_scene(view: PageViewWidget, claim_page: SyntheticPage) -> None:
+    scene = view.scene()
+    items = set(scene.items())
+    view.set_page(claim_page)  # a plain (width, height, pixels) page works too
+    view.set_page(PreparedPage.from_page(claim_page))
+    assert view.scene() is scene
+    assert set(scene.items()) == items
+
+
+def test_painting_a_page_draws_its_pixels(view: PageViewWidget) -> None:
+    dark = PreparedPage.from_pixels(200, 100, b"\x00" * 20_000)
+    view.set_page(dark)
+    view.fit_page()
+    grab = view.grab().toImage()
+    centre = view.mapFromScene(QPointF(100, 50))
+    assert grab.pixelColor(centre).value() < 20

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QObject
+
+from ui import crash
+from ui.runner import WriterThread, run_in_background, wait_for_background
+from workstation.errors import ImageError
+
+
+def test_result_arrives_on_the_gui_thread(qtbot) -> None:
+    seen: list[tuple[object, str]] = []
+    op_threads: list[str] = []
+
+    def op() -> int:
+        op_threads.append(threading.current_thread().name)
+        return 42
+
+    run_in_background(op, lambda value: seen.append((value, threading.current_thread().name)))
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert seen == [(42, threading.main_thread().name)]
+    assert op_threads and op_threads[0] != threading.main_thread().name
+
+
+def test_errors_go_to_on_error_on_the_gui_thread(qtbot) -> None:
+    errors: list[tuple[BaseException, str]] = []
+
+    def op() -> None:
+        raise ImageError("Page 2 cannot be read.", "Rescan it.")
+
+    run_in_background(op, lambda _v: pytest.fail("no result expected"), lambda e: errors.append((e, threading.current_thread().name)))
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    error, thread = errors[0]
+    assert isinstance(error, ImageError) and error.message == "Page 2 cannot be read."
+    assert thread == threading.main_thread().name
+
+
+def test_an_error_without_on_error_reaches_the_crash_handler(qtbot, monkeypatch) -> None:
+    seen: list[BaseException] = []
+    monkeypatch.setattr(crash.CrashDialog, "ask", classmethod(lambda cls, error, log_file, parent=None: seen.append(error)))
+    monkeypatch.setattr("sys.excepthook", crash.handle_exception)
+    run_in_background(lambda: 1 / 0)
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert isinstance(seen[0], ZeroDivisionError)
+
+
+def test_nothing_is_delivered_to_a_deleted_owner(qtbot) -> None:
+    release = threading.Event()
+    seen: list[object] = []
+    owner = QObject()
+
+    def op() -> str:
+        release.wait(5)
+        return "late"
+
+    run_in_background(op, seen.append, seen.append, owner=owner)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(owner), timeout=5000)
+    release.set()
+    assert wait_for_background(5000)
+    qtbot.wait(20)  # let any queued delivery run
+    assert seen == []
+
+
+def _alive(obj: QObject) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(obj)
+
+
+def test_writer_runs_jobs_in_order_on_one_thread(qtbot) -> None:
+    writer = WriterThread()
+    threads: set[str] = set()
+    order: list[int] = []
+    saved: list[tuple[int, object]] = []
+    writer.saved.connect(lambda job_id, result: saved.append((job_id, result)))
+
+    def job(n: int):
+        def run() -> int:
+            threads.add(threading.current_thread().name)
+            order.append(n)
+            return n * 10
+
+        return run
+
+    with qtbot.waitSignal(writer.drained, timeout=5000, check_params_cb=lambda *a: len(saved) == 20):
+        ids = [writer.submit(job(n)) for n in range(20)]
+    qtbot.waitUntil(lambda: len(saved) == 20, timeout=5000)
+    assert order == list(range(20))
+    assert saved == [(job_id, n * 10) for job_id, n in zip(ids, range(20))]
+    assert len(threads) == 1 and threading.main_thread().name not in threads
+    assert writer.pending == 0
+    assert writer.stop()
+
+
+def test_writer_reports_a_failed_job_and_keeps_going(qtbot) -> None:
+    writer = WriterThread()
+    failures: list[tuple[int, BaseException]] = []
+    saved: list[int] = []
+    writer.failed.connect(lambda job_id, error: failures.append((job_id, error)))
+    writer.saved.connect(lambda job_id, result: saved.append(job_id))
+
+    def bad() -> None:
+        raise OSError("disk full")
+
+    first = writer.submit(bad)
+    second = writer.submit(lambda: "ok")
+    qtbot.waitUntil(lambda: len(saved) == 1 and len(failures) == 1, timeout=5000)
+    assert failures[0][0] == first and isinstance(failures[0][1], OSError)
+    assert saved == [second]
+    assert writer.stop()
+
+
+def test_stop_finishes_queued_jobs_first(qtbot) -> None:
+    writer = WriterThread()
+    gate = threading.Event()
+    done: list[int] = []
+
+    def slow(n: int):
+        def run() -> None:
+            gate.wait(5)
+            done.append(n)
+
+        return run
+
+    for n in range(5):
+        writer.submit(slow(n))
+    gate.set()
+    assert writer.stop(10_000)
+    assert done == [0, 1, 2, 3, 4]
+    with pytest.raises(RuntimeError):
+        writer.submit(lambda: None)

@@ -1,0 +1,589 @@
+"""The keying form: one row per field of a template, line items as groups of rows.
+
+`FormWidget` is a view. It shows what the keying session says (`set_field_state`), reports
+what the keyer typed (`text_edited`) and which key action they pressed (`action_triggered`),
+and never decides anything itself: no validation, no case conversion, no moving to the next
+field on Enter (the session chooses the next field and calls `focus_path`).
+
+Per keystroke the only work is QLineEdit's own plus one signal emission; `set_field_state`
+touches a widget only when its part of the state changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import keys
+from workstation.templates import FieldSpec, FormTemplate, SectionSpec, parse_path, row_path
+
+SAVED_MARK = "\u2713"  # check mark
+LABEL_MIN_WIDTH = 110
+FLAG_TEXT = {"illegible": "ILLEGIBLE", "blank": "BLANK"}
+_FIELD_KEYMAP: keys.KeyMap | None = None
+_MODIFIER_KEYS = frozenset(
+    int(k) for k in (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr, Qt.Key.Key_CapsLock)
+)
+
+
+def _field_keymap() -> keys.KeyMap:
+    global _FIELD_KEYMAP
+    if _FIELD_KEYMAP is None:
+        _FIELD_KEYMAP = keys.KeyMap(keys.FIELD)
+    return _FIELD_KEYMAP
+
+
+class IssueLike(Protocol):
+    """workstation.fields.Issue: a code and a sentence for the keyer."""
+
+    code: str
+    message: str
+
+
+def _repolish(widget: QWidget) -> None:
+    """Re-apply the style sheet after a dynamic property used by a selector changed."""
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
+
+
+def describe(spec: FieldSpec) -> str:
+    """The help line for a field: its help text, then what kind of value it takes."""
+    facts: list[str] = []
+    kind = {
+        "date": f"date {spec.date_format}",
+        "money": "amount",
+        "decimal": f"number, {spec.decimals} decimals",
+        "integer": "whole number",
+        "digits": "digits",
+        "choice": "code",
+        "checkbox": "checkbox (X or blank)",
+        "name": "name",
+    }.get(spec.type)
+    if kind:
+        facts.append(kind)
+    if spec.fixed_length and spec.max_length:
+        facts.append(f"exactly {spec.max_length} characters")
+    elif spec.max_length:
+        facts.append(f"up to {spec.max_length} characters")
+    if spec.min is not None and spec.max is not None:
+        facts.append(f"{spec.min} to {spec.max}")
+    if spec.choice_labels and len(spec.choice_labels) <= 8:
+        facts.append(", ".join(f"{code} = {label}" for code, label in spec.choice_labels))
+    elif spec.choices and len(spec.choices) <= 8:
+        facts.append("codes " + ", ".join(spec.choices))
+    elif spec.choices:
+        facts.append(f"{len(spec.choices)} codes")
+    facts.append("required" if spec.required else "optional")
+    text = " \u00b7 ".join(facts)
+    return f"{spec.help}  ({text})" if spec.help else text[:1].upper() + text[1:]
+
+
+def _placeholder(spec: FieldSpec) -> str:
+    if spec.type == "date":
+        return spec.date_format
+    return spec.mask
+
+
+def _width_in_chars(spec: FieldSpec) -> int | None:
+    """How many characters the box should show; None: as wide as the form."""
+    if spec.type == "date":
+        return len(spec.date_format) + 1
+    if spec.type in ("money", "decimal"):
+        return 12
+    if spec.type == "integer":
+        return 8
+    if spec.type == "checkbox":
+        return 2
+    if spec.type == "choice" and spec.choices:
+        return max(4, max(len(c) for c in spec.choices) + 2)
+    length = spec.max_length
+    if length is None or length > 28:
+        return None
+    return max(3, length + 1)
+
+
+class FieldLineEdit(QLineEdit):
+    """The line edit of one field; knows its path and turns field keys into actions.
+
+    Field keys (Enter, Tab, F2..F4, Ctrl+Ins/Del: see ui.keys) are caught in `event()`, before
+    QLineEdit or focus chaining can act on them, and reported to the form.
+
+    Signals: none of its own; the form emits on its behalf (one connection per form, not per
+    field).
+    """
+
+    def __init__(self, path: str, form: "FormWidget") -> None:
+        super().__init__()
+        self.path = path
+        self._form = form
+        self.setObjectName("fieldEdit")
+        self.setFrame(True)
+        self.setMaxLength(1_000_000)  # the core decides about length; never cut text here
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            action = _field_keymap().action_for(event)  # type: ignore[arg-type]
+            if action is not None:
+                event.accept()
+                self._form._on_edit_action(self, action)
+                return True
+            if event.key() not in _MODIFIER_KEYS:  # type: ignore[attr-defined]
+                self._form.key_pressed.emit(self.path)
+        elif event.type() == QEvent.Type.ShortcutOverride:
+            # Keep field keys from being taken by QLineEdit's own shortcuts (Ctrl+Ins = copy).
+            if _field_keymap().action_for(event) is not None:  # type: ignore[arg-type]
+                event.accept()
+                return True
+        return super().event(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
+        super().focusInEvent(event)
+        if event.reason() != Qt.FocusReason.OtherFocusReason:
+            self._form._on_edit_focused(self)
+
+
+@dataclass
+class _FieldRow:
+    """The widgets of one field and the state last shown in them."""
+
+    path: str
+    spec: FieldSpec
+    frame: QFrame
+    label: QLabel
+    edit: FieldLineEdit
+    flag_badge: QLabel
+    override_badge: QLabel
+    saved_mark: QLabel
+    message: QLabel
+    help: str
+    flag: str = ""
+    overridden: bool = False
+    saved: bool = False
+    issues_text: str = ""
+
+
+@dataclass
+class _RowBlock:
+    """One line item: a header ("Line 2") and the section's fields."""
+
+    frame: QFrame
+    header: QLabel
+    fields: list[_FieldRow]
+
+
+@dataclass
+class _SectionView:
+    spec: SectionSpec
+    box: QGroupBox
+    layout: QVBoxLayout
+    empty_label: QLabel
+    blocks: list[_RowBlock] = field(default_factory=list)
+    spare: list[_RowBlock] = field(default_factory=list)
+
+
+class FormWidget(QWidget):
+    """A keying form generated from a FormTemplate.
+
+    Signals:
+        key_pressed(path): a key was pressed in the field at `path` that is not a field action
+            (letters, Backspace, arrows, paste...; not a modifier on its own). Emitted before
+            the line edit handles the key, so before text_edited: for keystroke counting.
+        text_edited(path, text): the keyer changed the text of a field (each keystroke).
+        action_triggered(action, path): a field key was pressed in the field at `path`
+            (action names in ui.keys: next_field, previous_field, dup, illegible, blank,
+            add_row, remove_row).
+        field_focused(path): the keyer moved into a field by mouse (keyboard moves go through
+            action_triggered; the session answers with focus_path).
+    """
+
+    key_pressed = Signal(str)
+    text_edited = Signal(str, str)
+    action_triggered = Signal(str, str)
+    field_focused = Signal(str)
+
+    def __init__(self, template: FormTemplate, parent: QWidget | None = None, *, rows: Mapping[str, int] | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("form")
+        self._template = template
+        self._rows: dict[str, _FieldRow] = {}
+        self._sections: dict[str, _SectionView] = {}
+        self._current: _FieldRow | None = None
+
+        self._title = QLabel(template.title)
+        self._title.setObjectName("formTitle")
+        self._column = QWidget()
+        self._column.setObjectName("formColumn")
+        self._column_layout = QVBoxLayout(self._column)
+        self._column_layout.setContentsMargins(8, 6, 8, 12)
+        self._column_layout.setSpacing(2)
+
+        self._scroll = QScrollArea()
+        self._scroll.setObjectName("formScroll")
+        self._scroll.setWidget(self._column)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        self.help_line = QLabel()
+        self.help_line.setObjectName("helpLine")
+        self.help_line.setWordWrap(True)
+        self.help_line.setTextFormat(Qt.TextFormat.PlainText)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._title)
+        layout.addWidget(self._scroll, 1)
+        layout.addWidget(self.help_line)
+
+        self._label_natural = self._measure_label_width()
+        self._label_width = self._label_natural
+        rows = rows or {}
+        for item in template.layout():
+            if isinstance(item, FieldSpec):
+                row = self._make_field_row(item.key, item)
+                self._column_layout.addWidget(row.frame)
+            else:
+                self._make_section(item, rows.get(item.key, item.min_rows))
+        self._column_layout.addStretch(1)
+
+    # --- queries -------------------------------------------------------------------------------
+
+    @property
+    def template(self) -> FormTemplate:
+        return self._template
+
+    @property
+    def current_path(self) -> str:
+        return self._current.path if self._current is not None else ""
+
+    def paths(self) -> list[str]:
+        """Every field path shown, in form order."""
+        rows = {key: len(view.blocks) for key, view in self._sections.items()}
+        return self._template.field_paths(rows)
+
+    def has_path(self, path: str) -> bool:
+        return path in self._rows
+
+    def line_edit(self, path: str) -> QLineEdit:
+        return self._row(path).edit
+
+    def text(self, path: str) -> str:
+        return self._row(path).edit.text()
+
+    def row_count(self, section: str) -> int:
+        return len(self._section(section).blocks)
+
+    def field_state(self, path: str) -> dict[str, object]:
+        """What the row shows (for tests and the screenshot): text, flag, issues, saved, overridden."""
+        row = self._row(path)
+        return {
+            "text": row.edit.text(),
+            "flag": row.flag,
+            "issues": row.issues_text,
+            "saved": row.saved,
+            "overridden": row.overridden,
+        }
+
+    # --- state from the session ----------------------------------------------------------------
+
+    def set_field_state(
+        self,
+        path: str,
+        text: str,
+        flag: str = "",
+        issues: Iterable[IssueLike | str] = (),
+        saved: bool = False,
+        *,
+        overridden: bool = False,
+    ) -> None:
+        """Show a field as the session has it. Only parts that changed are touched."""
+        row = self._row(path)
+        edit = row.edit
+        if edit.text() != text:
+            cursor = edit.cursorPosition()
+            at_end = cursor == len(edit.text())
+            edit.setText(text)
+            edit.setCursorPosition(len(text) if at_end else min(cursor, len(text)))
+        if flag != row.flag:
+            row.flag = flag
+            row.flag_badge.setText(FLAG_TEXT.get(flag, flag.upper()))
+            row.flag_badge.setProperty("flag", flag)
+            _repolish(row.flag_badge)
+            row.flag_badge.setVisible(bool(flag))
+        if overridden != row.overridden:
+            row.overridden = overridden
+            row.override_badge.setVisible(overridden)
+        issues_text = "  \u00b7  ".join(i if isinstance(i, str) else i.message for i in issues)
+        if issues_text != row.issues_text:
+            row.issues_text = issues_text
+            row.message.setText(issues_text)
+            row.message.setVisible(bool(issues_text))
+        if saved != row.saved:
+            row.saved = saved
+            row.saved_mark.setText(SAVED_MARK if saved else "")
+
+    def clear(self) -> None:
+        """Empty every field (a new document); rows stay as they are."""
+        for path in list(self._rows):
+            self.set_field_state(path, "")
+
+    def reset(self, rows: Mapping[str, int] | None = None) -> None:
+        """Empty the form for a new document, with `rows[section]` line items (default min_rows).
+
+        Row widgets are kept and reused, so the next document appears without building widgets."""
+        rows = rows or {}
+        for key, view in self._sections.items():
+            wanted = rows.get(key, view.spec.min_rows)
+            while len(view.blocks) > wanted:
+                self.remove_row(key, len(view.blocks))
+            while len(view.blocks) < wanted:
+                self.add_row(key, len(view.blocks) + 1)
+        self.clear()
+        self._set_current(None)
+
+    # --- focus ---------------------------------------------------------------------------------
+
+    def focus_path(self, path: str) -> None:
+        """Make `path` the current field: highlighted, focused, scrolled into view, help shown."""
+        row = self._row(path)
+        self._set_current(row)
+        row.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._scroll_to(row.frame)
+
+    def _scroll_to(self, frame: QFrame) -> None:
+        """Bring a row into view, placing it a third down the view so the next few fields need
+        no scrolling (scrolling repaints the whole form; moving the highlight does not)."""
+        # A message shown or a row added just now has not been laid out yet: lay out first,
+        # or the scroll goes to where the row used to be.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        bar = self._scroll.verticalScrollBar()
+        view_height = self._scroll.viewport().height()
+        top = frame.mapTo(self._column, QPoint(0, 0)).y()
+        bottom = top + frame.height()
+        margin = min(24, view_height // 6)
+        if top >= bar.value() + margin and bottom <= bar.value() + view_height - margin:
+            return
+        if frame.height() >= view_height - 2 * margin:
+            bar.setValue(top - margin)
+        else:
+            bar.setValue(top - view_height // 3)
+
+    def _set_current(self, row: _FieldRow | None) -> None:
+        if row is self._current:
+            return
+        if self._current is not None:
+            self._current.frame.setProperty("current", False)
+            _repolish(self._current.frame)
+            _repolish(self._current.label)
+        self._current = row
+        if row is None:
+            self.help_line.setText("")
+            return
+        row.frame.setProperty("current", True)
+        _repolish(row.frame)
+        _repolish(row.label)
+        self.help_line.setText(row.help)
+
+    # --- line items ----------------------------------------------------------------------------
+
+    def add_row(self, section: str, row: int) -> None:
+        """Show line item `row` (1-based) of `section`; later rows move down one number."""
+        view = self._section(section)
+        if not 1 <= row <= len(view.blocks) + 1:
+            raise ValueError(f"{section} has {len(view.blocks)} rows; cannot add row {row}")
+        block = view.spare.pop() if view.spare else self._make_block(view.spec, row)
+        view.blocks.insert(row - 1, block)
+        view.layout.insertWidget(row - 1, block.frame)
+        self._renumber(view)
+        for field_row in block.fields:
+            self.set_field_state(field_row.path, "")
+        block.frame.show()
+        view.empty_label.setVisible(False)
+
+    def remove_row(self, section: str, row: int) -> None:
+        """Remove line item `row` (1-based); later rows move up one number and keep their text."""
+        view = self._section(section)
+        if not 1 <= row <= len(view.blocks):
+            raise ValueError(f"{section} has no row {row}")
+        block = view.blocks.pop(row - 1)
+        if self._current is not None and self._current in block.fields:
+            self._set_current(None)
+        for field_row in block.fields:
+            self._rows.pop(field_row.path, None)
+        view.layout.removeWidget(block.frame)
+        block.frame.hide()
+        view.spare.append(block)
+        self._renumber(view)
+        view.empty_label.setVisible(not view.blocks)
+
+    def _renumber(self, view: _SectionView) -> None:
+        for field_row_list in (b.fields for b in view.blocks):
+            for field_row in field_row_list:
+                self._rows.pop(field_row.path, None)
+        for number, block in enumerate(view.blocks, start=1):
+            block.header.setText(f"Line {number}")
+            for field_row in block.fields:
+                field_row.path = row_path(view.spec.key, number, field_row.spec.key)
+                field_row.edit.path = field_row.path
+                self._rows[field_row.path] = field_row
+        count = len(view.blocks)
+        view.box.setTitle(f"{view.spec.label}  ({count} of up to {view.spec.max_rows})")
+
+    # --- building ------------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        # Labels take at most 40% of a narrow form (wrapping onto two lines), so the value
+        # boxes never get pushed out of sight.
+        width = max(LABEL_MIN_WIDTH, min(self._label_natural, int(event.size().width() * 0.4)))
+        if width != self._label_width:
+            self._label_width = width
+            for row in self._rows.values():
+                row.label.setFixedWidth(width)
+            for view in self._sections.values():
+                for block in view.spare:
+                    for row in block.fields:
+                        row.label.setFixedWidth(width)
+
+    def _measure_label_width(self) -> int:
+        probe = QLabel()
+        probe.setObjectName("fieldLabel")
+        probe.ensurePolished()
+        metrics = probe.fontMetrics()
+        specs = list(self._template.fields) + [f for s in self._template.sections for f in s.fields]
+        widest = max((metrics.horizontalAdvance(s.label) for s in specs), default=120)
+        return min(max(widest + 12, 140), 250)
+
+    def _make_field_row(self, path: str, spec: FieldSpec) -> _FieldRow:
+        frame = QFrame()
+        frame.setObjectName("fieldRow")
+        frame.setProperty("current", False)
+        label = QLabel(spec.label + (" *" if spec.required else ""))
+        label.setObjectName("fieldLabel")
+        label.setFixedWidth(self._label_width)
+        label.setWordWrap(True)
+        edit = FieldLineEdit(path, self)
+        edit.setPlaceholderText(_placeholder(spec))
+        help_text = describe(spec)
+        edit.setToolTip(help_text)
+        label.setToolTip(help_text)
+        label.setBuddy(edit)
+        chars = _width_in_chars(spec)
+        edit.ensurePolished()
+        char_width = edit.fontMetrics().horizontalAdvance("W")
+        # As wide as the value's length where there is room; narrower (scrolling) where not.
+        edit.setMinimumWidth(char_width * min(chars or 8, 8) + 22)
+        if chars is not None:
+            edit.setMaximumWidth(char_width * chars + 22)
+        edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        flag_badge = QLabel()
+        flag_badge.setObjectName("flagBadge")
+        flag_badge.setVisible(False)
+        override_badge = QLabel("OVERRIDDEN")
+        override_badge.setObjectName("overrideBadge")
+        override_badge.setToolTip("Kept although it does not pass the field's checks")
+        override_badge.setVisible(False)
+        saved_mark = QLabel()
+        saved_mark.setObjectName("savedMark")
+        saved_mark.setFixedWidth(18)
+        saved_mark.setToolTip("Saved")
+        message = QLabel()
+        message.setObjectName("fieldMessage")
+        message.setWordWrap(True)
+        message.setVisible(False)
+
+        grid = QGridLayout(frame)
+        grid.setContentsMargins(8, 3, 6, 3)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(1)
+        grid.addWidget(label, 0, 0, Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(edit, 0, 1)
+        grid.addWidget(flag_badge, 0, 2)
+        grid.addWidget(override_badge, 0, 3)
+        grid.addWidget(saved_mark, 0, 5)  # the marks line up at the right edge
+        grid.addWidget(message, 1, 1, 1, 4)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(4, 1 if chars is not None else 0)
+
+        edit.textEdited.connect(lambda text, e=edit: self.text_edited.emit(e.path, text))
+        row = _FieldRow(path, spec, frame, label, edit, flag_badge, override_badge, saved_mark, message, help_text)
+        self._rows[path] = row
+        return row
+
+    def _make_section(self, spec: SectionSpec, count: int) -> None:
+        box = QGroupBox(spec.label)
+        box.setObjectName("sectionBox")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 8, 0, 4)
+        layout.setSpacing(6)
+        empty = QLabel("No lines yet. Ctrl+Ins adds one.")
+        empty.setObjectName("sectionEmpty")
+        layout.addWidget(empty)
+        view = _SectionView(spec, box, layout, empty)
+        self._sections[spec.key] = view
+        self._column_layout.addSpacing(6)
+        self._column_layout.addWidget(box)
+        self._column_layout.addSpacing(6)
+        for number in range(1, count + 1):
+            self.add_row(spec.key, number)
+        empty.setVisible(count == 0)
+
+    def _make_block(self, spec: SectionSpec, number: int) -> _RowBlock:
+        frame = QFrame()
+        frame.setObjectName("lineItem")
+        layout = QVBoxLayout(frame)
+        layout.setContentsMargins(0, 2, 0, 2)
+        layout.setSpacing(0)
+        header = QLabel(f"Line {number}")
+        header.setObjectName("lineHeader")
+        layout.addWidget(header)
+        rows = []
+        for field_spec in spec.fields:
+            row = self._make_field_row(row_path(spec.key, number, field_spec.key), field_spec)
+            layout.addWidget(row.frame)
+            rows.append(row)
+        return _RowBlock(frame, header, rows)
+
+    # --- lookups and edit callbacks ------------------------------------------------------------
+
+    def _row(self, path: str) -> _FieldRow:
+        try:
+            return self._rows[path]
+        except KeyError:
+            parse_path(path)  # a malformed path says so
+            raise KeyError(f"the form shows no field {path}") from None
+
+    def _section(self, key: str) -> _SectionView:
+        try:
+            return self._sections[key]
+        except KeyError:
+            raise KeyError(f"{self._template.name} has no section {key}") from None
+
+    def _on_edit_action(self, edit: FieldLineEdit, action: str) -> None:
+        self.action_triggered.emit(action, edit.path)
+
+    def _on_edit_focused(self, edit: FieldLineEdit) -> None:
+        row = self._rows.get(edit.path)
+        if row is None or row is self._current:
+            return
+        self._set_current(row)
+        self.field_focused.emit(edit.path)
+

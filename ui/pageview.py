@@ -1,0 +1,328 @@
+"""The scan viewer: one page, the current field's zone highlighted, zoom, fit, rotate, pan.
+
+The scene is built once: one page item, one zone rectangle. Showing another page swaps the
+image inside the page item (no new scene, no QPixmap conversion of 8 million pixels); the page
+item draws from the `PreparedPage` level that matches the zoom, so fit-width stays sharp and a
+repaint stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPainter, QPen, QResizeEvent, QTransform, QWheelEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QLabel,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from ui import keys
+from ui.pageimage import PixelPage, PreparedPage
+from workstation.templates import Zone
+
+FitMode = Literal["width", "page", "free"]
+
+ZOOM_STEP = 1.25
+MIN_SCALE = 0.05
+MAX_SCALE = 8.0
+ZONE_COLOUR = QColor(37, 99, 235)  # the focus colour of style.qss
+ZONE_PADDING = 0.15  # of the zone's height, around the zone, so strokes at its edge stay inside
+
+
+class _PageItem(QGraphicsItem):
+    """Draws a PreparedPage at the level of detail the view's scale needs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._page: PreparedPage | None = None
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_page(self, page: PreparedPage | None) -> None:
+        self.prepareGeometryChange()
+        self._page = page
+        self.update()
+
+    @property
+    def page(self) -> PreparedPage | None:
+        return self._page
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        if self._page is None:
+            return QRectF()
+        return QRectF(0, 0, self._page.width, self._page.height)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        page = self._page
+        if page is None:
+            return
+        # Screen pixels per page pixel, counting the monitor's scaling (125%, 150%).
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        device = painter.device()
+        if device is not None:
+            scale *= device.devicePixelRatioF()
+        image, _ = page.image_for_scale(scale)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 2.0)
+        painter.drawImage(QRectF(0, 0, page.width, page.height), image, QRectF(image.rect()))
+
+
+class PageViewWidget(QGraphicsView):
+    """Shows one page of a scan; keyboard and Ctrl+wheel zoom, fit width/page, rotation.
+
+    The fit mode sticks: a new page, or a resized window, is fitted again the same way until the
+    user zooms by hand. A page that cannot be shown is replaced by a sentence (`show_error`).
+
+    Signals:
+        zoom_changed(scale): the view's scale changed (1.0 = one image pixel per screen pixel).
+    """
+
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pageView")
+        self._scene = QGraphicsScene(self)
+        self.setScene(self._scene)
+        self._page_item = _PageItem()
+        self._scene.addItem(self._page_item)
+        self._zone_item = QGraphicsRectItem()
+        pen = QPen(ZONE_COLOUR, 2.0)
+        pen.setCosmetic(True)
+        self._zone_item.setPen(pen)
+        fill = QColor(ZONE_COLOUR)
+        fill.setAlpha(40)
+        self._zone_item.setBrush(QBrush(fill))
+        self._zone_item.setZValue(1)
+        self._zone_item.setVisible(False)
+        self._scene.addItem(self._zone_item)
+        self._zone: Zone | None = None
+
+        self._scale = 1.0
+        self._rotation = 0
+        self._fit: FitMode = "width"
+        self._keymap = keys.KeyMap(keys.WINDOW)
+
+        self._placeholder = QLabel(self.viewport())
+        self._placeholder.setObjectName("pagePlaceholder")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setWordWrap(True)
+        self._placeholder.hide()
+
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setBackgroundBrush(QColor(0x5F, 0x66, 0x70))
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        # Never take the focus: a click or drag on the scan must leave the keyer in the field.
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+
+    # --- content -------------------------------------------------------------------------------
+
+    def set_page(self, page: PreparedPage | PixelPage | None, *, rotation: int = 0) -> None:
+        """Show a page. A plain (width, height, pixels) page is wrapped here without levels;
+        prefer preparing it in the background with `PreparedPage.from_page`."""
+        if page is not None and not isinstance(page, PreparedPage):
+            page = PreparedPage.from_page(page, levels=())
+        self._placeholder.hide()
+        self._page_item.setVisible(page is not None)
+        self._page_item.set_page(page)
+        self._rotation = rotation % 360
+        self._zone = None
+        self._zone_item.setVisible(False)
+        self._update_scene_rect()
+        self._apply_fit()
+        self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
+
+    @property
+    def page(self) -> PreparedPage | None:
+        return self._page_item.page
+
+    def show_error(self, message: str) -> None:
+        """Replace the page with a sentence saying why it cannot be shown."""
+        self._page_item.set_page(None)
+        self._page_item.setVisible(False)
+        self._zone = None
+        self._zone_item.setVisible(False)
+        self._placeholder.setText(f"This page cannot be shown.\n\n{message}")
+        self._placeholder.setGeometry(self.viewport().rect())
+        self._placeholder.show()
+        self._update_scene_rect()
+
+    @property
+    def error_text(self) -> str:
+        """The placeholder's sentence, empty while a page is shown."""
+        return self._placeholder.text() if self._placeholder.isVisibleTo(self) else ""
+
+    # --- zone ----------------------------------------------------------------------------------
+
+    def set_zone(self, zone: Zone | None) -> None:
+        """Highlight where the current field sits (page fractions), or nothing."""
+        self._zone = zone
+        rect = self.zone_rect(zone)
+        if rect is None:
+            self._zone_item.setVisible(False)
+            return
+        self._zone_item.setRect(rect)
+        self._zone_item.setVisible(True)
+
+    def show_zone(self, zone: Zone | None) -> None:
+        """Highlight the zone and scroll so it is centred, keeping the zoom."""
+        self.set_zone(zone)
+        rect = self.zone_rect(zone)
+        if rect is not None:
+            self.centerOn(rect.center())
+
+    def zone_rect(self, zone: Zone | None) -> QRectF | None:
+        """The zone in page pixels, padded a little; None without a page or a zone."""
+        page = self._page_item.page
+        if zone is None or page is None:
+            return None
+        left, top, right, bottom = zone.to_pixels(page.width, page.height)
+        pad = (bottom - top) * ZONE_PADDING
+        return QRectF(left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad)
+
+    @property
+    def zone(self) -> Zone | None:
+        return self._zone
+
+    # --- zoom, fit, rotate, pan ----------------------------------------------------------------
+
+    @property
+    def scale_factor(self) -> float:
+        return self._scale
+
+    @property
+    def rotation(self) -> int:
+        return self._rotation
+
+    @property
+    def fit_mode(self) -> FitMode:
+        return self._fit
+
+    def zoom_in(self) -> None:
+        self.set_scale(self._scale * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_scale(self._scale / ZOOM_STEP)
+
+    def set_scale(self, scale: float) -> None:
+        """Zoom to `scale` (leaves fit mode), keeping the view centre where it was."""
+        self._fit = "free"
+        self._set_transform(scale)
+
+    def fit_width(self) -> None:
+        self._fit = "width"
+        self._apply_fit()
+
+    def fit_page(self) -> None:
+        self._fit = "page"
+        self._apply_fit()
+
+    def rotate_clockwise(self) -> None:
+        """Turn the page a quarter turn; a fitted page is fitted again."""
+        self._rotation = (self._rotation + 90) % 360
+        if self._fit == "free":
+            self._set_transform(self._scale)
+        else:
+            self._apply_fit()
+        if self._zone is not None:
+            self.show_zone(self._zone)
+
+    def pan(self, dx: float, dy: float) -> None:
+        """Scroll by fractions of the viewport (0.25 = a quarter of its width/height)."""
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + round(dx * self.viewport().width()))
+        v.setValue(v.value() + round(dy * self.viewport().height()))
+
+    def visible_page_rect(self) -> QRectF:
+        """The part of the scene the viewport shows, in page pixels."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def _rotated_page_size(self) -> tuple[float, float]:
+        page = self._page_item.page
+        if page is None:
+            return (1.0, 1.0)
+        if self._rotation in (90, 270):
+            return (float(page.height), float(page.width))
+        return (float(page.width), float(page.height))
+
+    def _apply_fit(self) -> None:
+        if self._page_item.page is None or self._fit == "free":
+            self._set_transform(self._scale)
+            return
+        width, height = self._rotated_page_size()
+        viewport = self.viewport().rect()
+        margin = 8.0
+        sx = max(1.0, viewport.width() - 2 * margin) / width
+        if self._fit == "width":
+            scale = sx
+        else:
+            scale = min(sx, max(1.0, viewport.height() - 2 * margin) / height)
+        self._set_transform(scale)
+
+    def _set_transform(self, scale: float) -> None:
+        scale = min(MAX_SCALE, max(MIN_SCALE, scale))
+        changed = abs(scale - self._scale) > 1e-9
+        self._scale = scale
+        self.setTransform(QTransform().rotate(self._rotation).scale(scale, scale))
+        if changed:
+            self.zoom_changed.emit(scale)
+
+    def _update_scene_rect(self) -> None:
+        page = self._page_item.page
+        rect = QRectF(0, 0, page.width, page.height) if page is not None else QRectF(0, 0, 1, 1)
+        self._scene.setSceneRect(rect)
+
+    # --- Qt overrides --------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._placeholder.setGeometry(self.viewport().rect())
+        if self._fit != "free":
+            self._apply_fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y() / 120.0
+            if steps:
+                anchor = self.transformationAnchor()
+                self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+                self.set_scale(self._scale * (ZOOM_STEP**steps))
+                self.setTransformationAnchor(anchor)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        handler = self.key_handlers().get(self._keymap.action_for(event) or "")
+        if handler is not None:
+            handler()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def key_handlers(self) -> dict[str, Callable[[], object]]:
+        """Action name -> slot, for this view's own keys and the window's shortcuts."""
+        return {
+            keys.ZOOM_IN: self.zoom_in,
+            keys.ZOOM_OUT: self.zoom_out,
+            keys.FIT_WIDTH: self.fit_width,
+            keys.FIT_PAGE: self.fit_page,
+            keys.ROTATE: self.rotate_clockwise,
+            keys.PAN_UP: lambda: self.pan(0, -0.25),
+            keys.PAN_DOWN: lambda: self.pan(0, 0.25),
+            keys.PAN_LEFT: lambda: self.pan(-0.25, 0),
+            keys.PAN_RIGHT: lambda: self.pan(0.25, 0),
+        }
+

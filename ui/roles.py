@@ -1,0 +1,113 @@
+"""Which pages each role sees in the main window.
+
+Until the real pages exist (keying home, QA queue, dashboard, administration), each is a
+placeholder that says what will be there. Replace an entry's factory to plug a page in; the
+window and the login flow do not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ui.login import Actor
+from ui.mainwindow import MainWindow
+
+
+class PlaceholderWidget(QWidget):
+    """A page that is not built yet: a title and a sentence about what comes here.
+
+    Signals: none.
+    """
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("placeholderPage")
+        heading = QLabel(title)
+        heading.setObjectName("placeholderTitle")
+        body = QLabel(text)
+        body.setObjectName("placeholderText")
+        body.setWordWrap(True)
+        body.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        heading.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(48, 24, 48, 24)
+        layout.addStretch(1)
+        layout.addWidget(heading)
+        layout.addSpacing(8)
+        layout.addWidget(body)
+        layout.addStretch(2)
+
+
+PageFactory = Callable[[Actor, object], QWidget]
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    key: str
+    title: str
+    factory: PageFactory
+
+
+def _placeholder(title: str, text: str) -> PageFactory:
+    return lambda actor, ctx: PlaceholderWidget(title, text)
+
+
+KEYING_HOME = PageEntry(
+    "keying",
+    "Keying",
+    _placeholder(
+        "Keying",
+        "Here you will claim a batch and key its documents: the scan beside the form, the "
+        "current field highlighted and magnified. The keying screen is being assembled.",
+    ),
+)
+QA_QUEUE = PageEntry(
+    "qa",
+    "QA review",
+    _placeholder(
+        "QA review",
+        "Here QA leads will work through the queue of mismatched fields: the image snippet and "
+        "every entry side by side, one key to decide, a reason recorded.",
+    ),
+)
+DASHBOARD = PageEntry(
+    "dashboard",
+    "Dashboard",
+    _placeholder(
+        "Dashboard",
+        "Here supervisors will see speed and accuracy per keyer, field and hour, batch progress, "
+        "and export reports.",
+    ),
+)
+ADMINISTRATION = PageEntry(
+    "admin",
+    "Administration",
+    _placeholder(
+        "Administration",
+        "Here administrators will manage users and roles, form templates, batches and exports.",
+    ),
+)
+
+PAGES_BY_ROLE: dict[str, tuple[PageEntry, ...]] = {
+    "keyer": (KEYING_HOME,),
+    "qa": (QA_QUEUE, KEYING_HOME),
+    "supervisor": (DASHBOARD, QA_QUEUE),
+    "admin": (ADMINISTRATION, DASHBOARD, QA_QUEUE),
+}
+
+
+def build_window(actor: Actor, ctx: object) -> MainWindow:
+    """The main window with the pages of the actor's role (first page shown)."""
+    window = MainWindow(actor)
+    entries = PAGES_BY_ROLE.get(actor.role)
+    if not entries:
+        text = f"The role '{actor.role}' has no pages in this program. Ask an administrator."
+        window.add_page("none", PlaceholderWidget("Nothing to show", text), "Nothing to show")
+        return window
+    for entry in entries:
+        window.add_page(entry.key, entry.factory(actor, ctx), entry.title)
+    return window

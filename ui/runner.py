@@ -1,0 +1,198 @@
+"""The one way the UI does slow work (HOUSE-STYLE rule 4).
+
+`run_in_background(op, on_success, on_error)` runs `op` on a pool thread and calls the callbacks
+on the GUI thread. `op` must not touch widgets: it gets plain values in and hands plain values
+(ids, frozen dataclasses, bytes) back.
+
+`WriterThread` serialises local database writes: one thread, one queue, jobs run in the order
+they were submitted, so two saves of one field can never overtake each other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+SuccessCallback = Callable[[Any], object]
+ErrorCallback = Callable[[BaseException], object]
+
+_pool: QThreadPool | None = None
+_in_flight: set["_Delivery"] = set()
+
+
+def thread_pool() -> QThreadPool:
+    """The pool background work runs on (its own, so a test or shutdown can wait for it)."""
+    global _pool
+    if _pool is None:
+        _pool = QThreadPool()
+        _pool.setObjectName("background")
+    return _pool
+
+
+def report_bug(error: BaseException) -> None:
+    """Hand an unexpected exception to the crash handler (sys.excepthook)."""
+    sys.excepthook(type(error), error, error.__traceback__)
+
+
+class _Delivery(QObject):
+    """Carries one result from a pool thread back to the GUI thread.
+
+    It lives on the GUI thread (created there); a signal emitted on it from the pool is queued
+    to the GUI thread. Parented to the caller's `owner`, it dies with the owner, and a result
+    for a closed window is dropped instead of reaching deleted widgets.
+
+    Signals:
+        finished(ok, value): the op returned `value` (ok) or raised it (not ok).
+    """
+
+    finished = Signal(bool, object)
+
+    def __init__(self, on_success: SuccessCallback | None, on_error: ErrorCallback | None, owner: QObject | None) -> None:
+        super().__init__(owner)
+        self._on_success = on_success
+        self._on_error = on_error
+        self.finished.connect(self._on_self_finished)
+        self.destroyed.connect(lambda *_: _in_flight.discard(self))
+
+    @Slot(bool, object)
+    def _on_self_finished(self, ok: bool, value: object) -> None:
+        _in_flight.discard(self)
+        try:
+            if ok:
+                if self._on_success is not None:
+                    self._on_success(value)
+            elif self._on_error is not None:
+                self._on_error(value)  # type: ignore[arg-type]
+            else:
+                report_bug(value)  # type: ignore[arg-type]
+        finally:
+            self.deleteLater()
+
+
+class _Task(QRunnable):
+    def __init__(self, op: Callable[[], Any], delivery: _Delivery) -> None:
+        super().__init__()
+        self._op = op
+        self._delivery = delivery
+
+    def run(self) -> None:
+        op, delivery = self._op, self._delivery
+        self._op = self._delivery = None  # type: ignore[assignment]
+        _run_and_deliver(op, delivery)
+
+
+def _run_and_deliver(op: Callable[[], Any], delivery: _Delivery) -> None:
+    # A module function, not a method: an exception's traceback then holds no reference to
+    # the QRunnable, which the pool deletes as soon as run() returns.
+    try:
+        result = op()
+    except Exception as exc:  # handed to on_error on the GUI thread
+        ok, value = False, exc
+    else:
+        ok, value = True, result
+    try:
+        delivery.finished.emit(ok, value)
+    except RuntimeError:
+        # The owner (and the delivery with it) was deleted while the op ran.
+        log.debug("background result dropped: its receiver is gone")
+
+
+def run_in_background(
+    op: Callable[[], Any],
+    on_success: SuccessCallback | None = None,
+    on_error: ErrorCallback | None = None,
+    *,
+    owner: QObject | None = None,
+) -> None:
+    """Run `op()` off the GUI thread; then `on_success(result)` or `on_error(exc)` on it.
+
+    Without `on_error` an exception goes to the crash handler. With an `owner`, nothing is
+    delivered once the owner has been deleted. Call from the GUI thread."""
+    delivery = _Delivery(on_success, on_error, owner)
+    _in_flight.add(delivery)
+    thread_pool().start(_Task(op, delivery))
+
+
+def wait_for_background(timeout_ms: int = 30_000) -> bool:
+    """Block until the pool is idle (shutdown, tests). Results are still delivered later."""
+    return thread_pool().waitForDone(timeout_ms)
+
+
+class WriterThread(QThread):
+    """The single thread that writes to the local database, one job at a time, in order.
+
+    A job is a callable that opens its own session (`with store.transaction() as s:`) and
+    returns a plain value. `stop()` finishes every queued job before the thread ends, so a
+    field submitted before closing is on disk when `stop()` returns.
+
+    Signals:
+        saved(job_id, result): a job finished; result is what it returned.
+        failed(job_id, error): a job raised; the error is passed on, later jobs still run.
+        drained(): the queue became empty (every submitted job has finished).
+    """
+
+    saved = Signal(int, object)
+    failed = Signal(int, object)
+    drained = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("local-writer")
+        self._queue: queue.Queue[tuple[int, Callable[[], Any]] | None] = queue.Queue()  # None: stop
+        self._ids = itertools.count(1)
+        self._pending = 0
+        self._stopping = False
+        self.saved.connect(self._on_self_job_finished)
+        self.failed.connect(self._on_self_job_finished)
+
+    def submit(self, job: Callable[[], Any]) -> int:
+        """Queue `job`; returns its id (the `saved`/`failed` signals carry it). Starts the thread
+        on first use."""
+        if self._stopping:
+            raise RuntimeError("the writer thread is stopping; no new jobs")
+        job_id = next(self._ids)
+        self._pending += 1
+        self._queue.put((job_id, job))
+        if not self.isRunning():
+            self.start()
+        return job_id
+
+    @property
+    def pending(self) -> int:
+        """Jobs submitted from the GUI thread whose signal has not been delivered yet."""
+        return self._pending
+
+    def stop(self, timeout_ms: int = 30_000) -> bool:
+        """Finish the queued jobs, end the thread; True when it ended within the timeout."""
+        self._stopping = True
+        if not self.isRunning():
+            return True
+        self._queue.put(None)
+        return self.wait(timeout_ms)
+
+    def run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job_id, job = item
+            try:
+                result = job()
+            except Exception as exc:
+                log.warning("local write %d failed: %s", job_id, type(exc).__name__)
+                self.failed.emit(job_id, exc)
+            else:
+                self.saved.emit(job_id, result)
+            if self._queue.empty():
+                self.drained.emit()
+
+    def _on_self_job_finished(self, *_args: object) -> None:
+        self._pending = max(0, self._pending - 1)

@@ -1,0 +1,108 @@
+"""The magnified zone of the current field, shown right above the form.
+
+The keyer reads the value here instead of hunting on the page. The crop comes from the
+full-resolution page (not a display level), is scaled once per field and widget size, in the
+screen's physical pixels (so 125%/150% scaling does not blur it), and painted 1:1: the text is
+as sharp as the scan allows.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QFrame, QSizePolicy, QWidget
+
+from ui.pageimage import PreparedPage
+from workstation.templates import Zone
+
+PADDING = 0.25  # of the zone's height, around it
+MAX_MAGNIFICATION = 4.0
+
+
+class SnippetWidget(QFrame):
+    """Shows one zone of one page, as large as fits the widget (at most 4x), centred.
+
+    Signals: none (it only displays).
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, height: int = 130) -> None:
+        super().__init__(parent)
+        self.setObjectName("snippet")
+        self._page: PreparedPage | None = None
+        self._zone: Zone | None = None
+        self._crop: QImage | None = None
+        self._scaled: QImage | None = None
+        self._scaled_for = QSize()
+        self._message = ""
+        # A fixed height: the form below must not jump up and down from field to field, and
+        # a relayout of the form on every field would cost more than the snippet itself.
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(height)
+
+    def set_page(self, page: PreparedPage | None) -> None:
+        """The page later zones are cut from; clears the current snippet."""
+        self._page = page
+        self.set_zone(None)
+
+    def set_zone(self, zone: Zone | None, *, message: str = "") -> None:
+        """Cut the zone out of the page; without a zone, `message` (or nothing) is shown."""
+        self._zone = zone
+        self._message = message
+        self._crop = None
+        self._scaled = None
+        if zone is not None and self._page is not None:
+            left, top, right, bottom = zone.to_pixels(self._page.width, self._page.height)
+            pad = round((bottom - top) * PADDING)
+            self._crop = self._page.crop(QRect(left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad))
+            if self._crop.isNull():
+                self._crop = None
+        self.update()
+
+    @property
+    def zone(self) -> Zone | None:
+        return self._zone
+
+    def snippet_image(self) -> QImage | None:
+        """The image as painted (scaled to the current width), for tests and screenshots."""
+        return self._scaled_crop()
+
+    def _scaled_crop(self) -> QImage | None:
+        if self._crop is None:
+            return None
+        inner = self.contentsRect().size()
+        ratio = self.devicePixelRatioF()
+        if self._scaled is not None and self._scaled_for == inner and self._scaled.devicePixelRatio() == ratio:
+            return self._scaled
+        scale = min(
+            max(1, inner.width()) / self._crop.width(),
+            max(1, inner.height()) / self._crop.height(),
+            MAX_MAGNIFICATION,
+        )
+        size = QSize(max(1, round(self._crop.width() * scale * ratio)), max(1, round(self._crop.height() * scale * ratio)))
+        scaled = self._crop.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        scaled.setDevicePixelRatio(ratio)
+        self._scaled = scaled
+        self._scaled_for = inner
+        return scaled
+
+    # --- Qt overrides --------------------------------------------------------------------------
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(400, self.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        painter = QPainter(self)
+        inner = self.contentsRect()
+        image = self._scaled_crop()
+        if image is None:
+            if self._message:
+                painter.setPen(QColor(0x6B, 0x72, 0x80))
+                painter.drawText(inner, Qt.AlignmentFlag.AlignCenter, self._message)
+            painter.end()
+            return
+        shown = image.deviceIndependentSize()
+        x = inner.left() + (inner.width() - shown.width()) / 2
+        y = inner.top() + (inner.height() - shown.height()) / 2
+        painter.drawImage(QPointF(x, y), image)
+        painter.end()
