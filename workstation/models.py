@@ -12,6 +12,7 @@ Work is organised in three layers:
   disputed fields). Made when a batch is imported (passes 1 and 2) or when a comparison finds a
   mismatch under the `third_key` policy (pass 3).
 * `WorkUnit`: a claim. A keyer claims a set of open tasks of one batch and pass with a lease.
+* `Hold`: which pass of which document each keyer was ever handed (outlives expired leases).
 * `Entry` / `FieldValue`: what one keyer keyed for one document, field by field.
 
 Comparison produces `Resolution` rows (final values) and `Dispute` rows (fields still open, for
@@ -179,7 +180,11 @@ class WorkUnit(Base):
     """A claim: one keyer holds some open tasks of one batch and pass, under a lease."""
 
     __tablename__ = "work_units"
-    __table_args__ = (CheckConstraint("pass_no IN (1, 2, 3)", name="ck_work_units_pass"),)
+    __table_args__ = (
+        CheckConstraint("pass_no IN (1, 2, 3)", name="ck_work_units_pass"),
+        # Every claim sweeps expired leases first; this keeps that sweep an index lookup.
+        Index("ix_work_units_state_lease", "state", "lease_expires_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("batches.id"), index=True)
@@ -201,7 +206,8 @@ class Task(Base):
         # Nobody keys two passes of one document; NULL keyers (unclaimed) do not collide.
         UniqueConstraint("document_id", "keyer_id", name="uq_tasks_document_keyer"),
         CheckConstraint("pass_no IN (1, 2, 3)", name="ck_tasks_pass"),
-        Index("ix_tasks_queue", "batch_id", "pass_no", "state"),
+        # The claim walks this index in queue order and stops after the documents it needs.
+        Index("ix_tasks_queue", "batch_id", "pass_no", "state", "priority", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -217,6 +223,23 @@ class Task(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     done_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class Hold(Base):
+    """Which pass of a document a keyer was handed; kept when the task goes back to the queue.
+
+    A task whose lease expired forgets its keyer, but that keyer has seen the document and may
+    still push what they keyed offline. This row remembers them, so a claim never hands them
+    another pass of the same document; the primary key makes that a schema rule too.
+    """
+
+    __tablename__ = "holds"
+    __table_args__ = (CheckConstraint("pass_no IN (1, 2, 3)", name="ck_holds_pass"),)
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    keyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    pass_no: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Entry(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:05:05.822222
+Create Date: 2026-11-22 09:52:56.944734
 """
 from alembic import op
 import sqlalchemy as sa
@@ -120,6 +120,7 @@ def upgrade() -> None:
     with op.batch_alter_table('work_units', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_work_units_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_work_units_keyer_id'), ['keyer_id'], unique=False)
+        batch_op.create_index('ix_work_units_state_lease', ['state', 'lease_expires_at'], unique=False)
 
     op.create_table('disputes',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -156,6 +157,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_entries_document_id'), ['document_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_entries_keyer_id'), ['keyer_id'], unique=False)
 
+    op.create_table('holds',
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('keyer_id', sa.Uuid(), nullable=False),
+    sa.Column('pass_no', sa.Integer(), nullable=False),
+    sa.Column('created_at', workstation.models.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('pass_no IN (1, 2, 3)', name='ck_holds_pass'),
+    sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ),
+    sa.ForeignKeyConstraint(['keyer_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('document_id', 'keyer_id')
+    )
     op.create_table('pages',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('document_id', sa.Uuid(), nullable=False),
@@ -191,7 +202,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('document_id', 'pass_no', name='uq_tasks_document_pass')
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
-        batch_op.create_index('ix_tasks_queue', ['batch_id', 'pass_no', 'state'], unique=False)
+        batch_op.create_index('ix_tasks_queue', ['batch_id', 'pass_no', 'state', 'priority', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tasks_unit_id'), ['unit_id'], unique=False)
 
     op.create_table('field_values',
@@ -259,6 +270,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pages_document_id'))
 
     op.drop_table('pages')
+    op.drop_table('holds')
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_entries_keyer_id'))
         batch_op.drop_index(batch_op.f('ix_entries_document_id'))
@@ -269,6 +281,7 @@ def downgrade() -> None:
 
     op.drop_table('disputes')
     with op.batch_alter_table('work_units', schema=None) as batch_op:
+        batch_op.drop_index('ix_work_units_state_lease')
         batch_op.drop_index(batch_op.f('ix_work_units_keyer_id'))
         batch_op.drop_index(batch_op.f('ix_work_units_batch_id'))
 
