@@ -78,17 +78,17 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def central_authenticator(ctx: "CliContext", check: Callable[..., Actor] | None = None) -> Authenticate:
-    """Checks a login against the central database (runs in the background, own session).
+    """Checks a login against the central database (runs in the background).
 
-    `check(session, username, password)` defaults to workstation.auth.authenticate."""
+    `check(store, username, password)` defaults to workstation.auth.authenticate, which commits
+    failed attempts itself (the lockout counts them)."""
 
     def authenticate(username: str, password: str) -> Actor:
         if check is None:
             from workstation.auth import authenticate as verify
         else:
             verify = check
-        with ctx.central().transaction() as session:
-            actor: Actor = verify(session, username, password)
+        actor: Actor = verify(ctx.central(), username, password)
         return actor
 
     return authenticate

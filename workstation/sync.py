@@ -28,13 +28,13 @@ from sqlalchemy import table as sa_table
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from workstation import audit, resolve
 from workstation import models as m
 from workstation.errors import KnownError, NotFound
 from workstation.store import Store
 from workstation.work import (
     Claim,
     is_offline_error,
-    optional_module,
     release,
     upsert_insert,
     write_transaction,
@@ -455,15 +455,9 @@ def _documents_updated(s: Session, document_ids: Sequence[uuid.UUID]) -> None:
     """Let comparison run for documents whose passes may now be complete."""
     if not document_ids:
         return
-    resolve = optional_module("workstation.resolve")
-    if resolve is None:
-        return  # TODO(resolve): drop this guard once workstation.resolve is in the tree.
     resolve.documents_updated(s, list(document_ids))
 
 
 def _audit_push(s: Session, keyer_id: uuid.UUID, unit_id: uuid.UUID, accepted: int, discarded: int) -> None:
-    audit = optional_module("workstation.audit")
-    if audit is None:
-        return  # TODO(audit): drop this guard once workstation.audit is in the tree.
     audit.record(s, "work.push", actor=keyer_id, subject=str(unit_id),
                  details={"accepted": accepted, "discarded": discarded})

@@ -22,15 +22,11 @@ The rules, held by the schema and by the claim query alike:
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import importlib
-import importlib.util
 import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -53,6 +49,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from workstation import audit
 from workstation import models as m
 from workstation.errors import DatabaseUnavailable, LeaseLost, NotFound, NoWorkAvailable, PermissionDenied
 from workstation.store import Store, redact
@@ -468,8 +465,7 @@ def _claim_in_one_statement(
 ) -> Claim | None:
     """PostgreSQL, batch and pass named (the usual claim): one statement and no more.
 
-    A single statement is atomic on its own, so it runs in autocommit: no BEGIN/COMMIT round
-    trips (when the audit log is installed, its record goes in the same transaction instead).
+    The claim and its audit record commit together in one short transaction.
     Claims of one keyer from two stations are not serialised here; the unique (document, keyer)
     constraints catch a clash. None means: take the careful path, which also says why nothing
     was there (an unknown or disabled user, no work).
@@ -480,8 +476,6 @@ def _claim_in_one_statement(
               "b_now": now, "b_expires": expires, "b_limit": limit}
     try:
         with central.engine.connect() as conn:
-            if optional_module("workstation.audit") is None:
-                conn.execution_options(isolation_level="AUTOCOMMIT")
             with conn.begin():
                 taken = conn.execute(_PG_CLAIM_FAST, params).all()
                 result = _claimed(conn, keyer_id, batch_id, pass_no, unit_id, expires, taken) if taken else None
@@ -670,20 +664,9 @@ def upsert_insert(dialect: str, table: Table) -> Any:
     return pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
 
 
-@functools.cache
-def optional_module(name: str) -> ModuleType | None:
-    """A module written by another part of the project, or None while it is not there yet."""
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
-
-
 def _audit(conn: Connection | Session, action: str, actor: uuid.UUID, subject: str,
            details: dict[str, object]) -> None:
-    """Record in the audit log when the audit module is installed (it is written separately)."""
-    audit = optional_module("workstation.audit")
-    if audit is None:
-        return  # TODO(audit): drop this guard once workstation.audit is in the tree.
+    """Record in the audit log, in the caller's transaction."""
     if isinstance(conn, Session):
         audit.record(conn, action, actor=actor, subject=subject, details=details)
         return

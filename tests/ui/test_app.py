@@ -113,15 +113,15 @@ def test_window_geometry_is_remembered(qtbot, monkeypatch, ctx: CliContext, keye
     assert (second.width(), second.height()) == (700, 500)
 
 
-def test_central_authenticator_checks_in_a_central_session(ctx: CliContext, keyer: FakeActor) -> None:
+def test_central_authenticator_checks_against_the_central_database(ctx: CliContext, keyer: FakeActor) -> None:
     seen: list[tuple[object, str, str]] = []
 
-    def check(session, username: str, password: str) -> FakeActor:
-        seen.append((session, username, password))
+    def check(store, username: str, password: str) -> FakeActor:
+        seen.append((store, username, password))
         return keyer
 
     authenticate = app_module.central_authenticator(ctx, check)
     assert authenticate("asha", "pw") is keyer
-    session, username, password = seen[0]
+    store, username, password = seen[0]
     assert (username, password) == ("asha", "pw")
-    assert session.bind is not None and Path(ctx.ws.central_db).exists()
+    assert store is ctx.central() and Path(ctx.ws.central_db).exists()

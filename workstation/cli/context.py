@@ -41,6 +41,16 @@ class CliContext:
             self._central = open_central(with_password(self.central_url), create=create or embedded)
         return self._central
 
+    @staticmethod
+    def os_user() -> str:
+        """Who ran a headless command, for the audit log (`os:` marks it as not an account)."""
+        import getpass
+
+        try:
+            return f"os:{getpass.getuser()}"[:64]
+        except Exception:  # noqa: BLE001 - no user name in the environment
+            return "os:unknown"
+
     def open_gui(self) -> int:
         # The UI is found by name at run time: the core has no import-time dependency on it,
         # and headless commands never load Qt.

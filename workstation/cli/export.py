@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from workstation import audit
 from workstation.cli.context import CliContext
 from workstation.export import FORMATS, export_audit, export_batch
-from workstation.work import optional_module
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,10 +28,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         if args.audit:
             audit_path = args.out.with_name(args.out.name + ".audit.csv")
             audit_rows = export_audit(s, args.batch, audit_path)
-        audit = optional_module("workstation.audit")
-        if audit is not None:
-            audit.record(s, "export", subject=args.batch, details={"format": args.format, "documents": report.documents,
-                                                                    "audit": bool(args.audit), "via": "cli"})
+        audit.record(s, "export", subject=args.batch, username=ctx.os_user(),
+                     details={"format": args.format, "documents": report.documents, "audit": bool(args.audit),
+                              "via": "cli"})
     print(f"exported {report.documents} documents of {args.batch} to {report.path}")
     if audit_rows is not None:
         print(f"audit export: {audit_rows} keyed values to {audit_path}")

@@ -1,0 +1,167 @@
+"""Accounts: argon2 hashes, login, lockout after repeated failures, admin-only user changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from workstation import auth
+from workstation import models as m
+from workstation.errors import AuthError, KnownError, NotFound, PermissionDenied
+from workstation.store import Store
+
+
+@pytest.fixture
+def admin(central: Store) -> auth.Actor:
+    return auth.create_user(central, None, "root", "admin", "correct horse")
+
+
+def actions(central: Store) -> list[str]:
+    with central.session() as s:
+        return list(s.scalars(select(m.AuditEvent.action).order_by(m.AuditEvent.seq)))
+
+
+def test_passwords_are_stored_as_argon2_hashes_and_checked(central: Store, admin: auth.Actor) -> None:
+    auth.create_user(central, admin, "asha", "keyer", "s3cret-pass", display_name="Asha R")
+    with central.session() as s:
+        stored = s.scalars(select(m.User.password_hash).where(m.User.username == "asha")).one()
+    assert stored.startswith("$argon2id$") and "s3cret-pass" not in stored
+    actor = auth.authenticate(central, "asha", "s3cret-pass")
+    assert (actor.username, actor.role, actor.display_name) == ("asha", "keyer", "Asha R")
+    with pytest.raises(AuthError, match="user name or password is wrong"):
+        auth.authenticate(central, "asha", "s3cret-Pass")
+    with pytest.raises(AuthError, match="user name or password is wrong"):
+        auth.authenticate(central, "nobody", "s3cret-pass")
+    assert actions(central)[-3:] == ["login", "login.failed", "login.failed"]
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(central: Store, admin: auth.Actor) -> None:
+    auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    t0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+    for _ in range(4):
+        with pytest.raises(AuthError, match="wrong"):
+            auth.authenticate(central, "asha", "nope-nope", now=t0)
+    with pytest.raises(AuthError, match="locked for 15 minutes"):
+        auth.authenticate(central, "asha", "nope-nope", now=t0)
+    # Even the right password is refused while locked, and says how long is left.
+    with pytest.raises(AuthError, match="locked for 11 more minute"):
+        auth.authenticate(central, "asha", "s3cret-pass", now=t0 + dt.timedelta(minutes=4, seconds=30))
+    assert auth.authenticate(central, "asha", "s3cret-pass", now=t0 + dt.timedelta(minutes=15, seconds=1))
+    assert "user.locked" in actions(central)
+
+
+def test_lockout_threshold_and_duration_are_configurable(central: Store, admin: auth.Actor) -> None:
+    auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    t0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+    with pytest.raises(AuthError, match="locked for 2 minutes"):
+        auth.authenticate(central, "asha", "x", now=t0, max_failures=1, lockout=dt.timedelta(minutes=2))
+    assert auth.authenticate(central, "asha", "s3cret-pass", now=t0 + dt.timedelta(minutes=3))
+
+
+def test_a_successful_login_resets_the_failure_count(central: Store, admin: auth.Actor) -> None:
+    auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    for _ in range(3):
+        with pytest.raises(AuthError):
+            auth.authenticate(central, "asha", "wrong-one")
+    auth.authenticate(central, "asha", "s3cret-pass")
+    for _ in range(4):
+        with pytest.raises(AuthError, match="wrong"):
+            auth.authenticate(central, "asha", "wrong-one")
+
+
+def test_only_admins_manage_users(central: Store, admin: auth.Actor) -> None:
+    keyer = auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    supervisor = auth.create_user(central, admin, "sam", "supervisor", "s3cret-pass")
+    for actor in (keyer, supervisor):
+        with pytest.raises(PermissionDenied):
+            auth.create_user(central, actor, "x1", "keyer", "s3cret-pass")
+        with pytest.raises(PermissionDenied):
+            auth.set_role(central, actor, "asha", "admin")
+        with pytest.raises(PermissionDenied):
+            auth.set_active(central, actor, "asha", False)
+    with pytest.raises(PermissionDenied):
+        auth.set_password(central, keyer, "sam", "another-pass")
+    with pytest.raises(PermissionDenied):
+        auth.list_users(central, keyer)
+    for role in ("keyer", "admin"):  # without an acting admin, once an admin exists
+        with pytest.raises(PermissionDenied, match="Only an administrator"):
+            auth.create_user(central, None, "late", role, "s3cret-pass")
+    assert [u.username for u in auth.list_users(central, supervisor)] == ["asha", "root", "sam"]
+
+
+def test_admin_resets_passwords_and_unlocks(central: Store, admin: auth.Actor) -> None:
+    auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            auth.authenticate(central, "asha", "wrong-one")
+    auth.set_password(central, admin, "asha", "fresh-password")
+    assert auth.authenticate(central, "asha", "fresh-password").username == "asha"
+    with pytest.raises(KnownError, match="too short"):
+        auth.set_password(central, admin, "asha", "short")
+    keyer = auth.authenticate(central, "asha", "fresh-password")
+    auth.set_password(central, keyer, "asha", "my-own-choice")  # a user changes their own
+    assert auth.authenticate(central, "asha", "my-own-choice")
+
+
+def test_disabled_accounts_cannot_log_in_and_roles_change(central: Store, admin: auth.Actor) -> None:
+    auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    auth.set_active(central, admin, "asha", False)
+    with pytest.raises(AuthError, match="disabled"):
+        auth.authenticate(central, "asha", "s3cret-pass")
+    auth.set_active(central, admin, "asha", True)
+    auth.set_role(central, admin, "asha", "qa")
+    assert auth.authenticate(central, "asha", "s3cret-pass").role == "qa"
+    with pytest.raises(KnownError, match="admin role from yourself"):
+        auth.set_role(central, admin, "root", "keyer")
+    with pytest.raises(NotFound):
+        auth.set_role(central, admin, "ghost", "keyer")
+    assert {"user.disable", "user.enable", "user.role"} <= set(actions(central))
+
+
+def test_bad_user_names_and_roles_are_refused_with_a_reason(central: Store, admin: auth.Actor) -> None:
+    with pytest.raises(KnownError, match="not allowed"):
+        auth.create_user(central, admin, "a b'; drop table users;--", "keyer", "s3cret-pass")
+    with pytest.raises(KnownError, match="Unknown role"):
+        auth.create_user(central, admin, "asha", "boss", "s3cret-pass")
+    with pytest.raises(KnownError, match="exists already"):
+        auth.create_user(central, admin, "root", "keyer", "s3cret-pass")
+
+
+def test_no_password_reaches_the_audit_log(central: Store, admin: auth.Actor) -> None:
+    auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    with pytest.raises(AuthError):
+        auth.authenticate(central, "asha", "typo-s3cret")
+    auth.set_password(central, admin, "asha", "fresh-password")
+    with central.session() as s:
+        dump = " ".join(f"{e.subject} {e.details}" for e in s.scalars(select(m.AuditEvent)))
+    for secret in ("s3cret-pass", "typo-s3cret", "fresh-password", "correct horse"):
+        assert secret not in dump
+
+
+def test_the_first_account_of_an_empty_database_must_be_an_admin(central: Store) -> None:
+    with pytest.raises(PermissionDenied, match="first account"):
+        auth.create_user(central, None, "asha", "keyer", "s3cret-pass")
+    assert auth.create_user(central, None, "root", "admin", "s3cret-pass").role == "admin"
+
+
+def test_users_cli_adds_lists_and_refuses_without_an_admin(
+        central: Store, central_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from workstation.cli import main
+
+    monkeypatch.setenv("WORKSTATION_NEW_PASSWORD", "first-admin-pw")
+    assert main(["--central", central_url, "users", "add", "root", "--role", "admin"]) == 0
+    monkeypatch.setenv("WORKSTATION_NEW_PASSWORD", "keyer-pass-1")
+    assert main(["--central", central_url, "users", "add", "asha", "--role", "keyer"]) == 2
+    assert "needs an administrator" in capsys.readouterr().err
+    monkeypatch.setenv("WORKSTATION_PASSWORD", "first-admin-pw")
+    assert main(["--central", central_url, "users", "--as", "root", "add", "asha", "--role", "keyer",
+                 "--name", "Asha R"]) == 0
+    assert main(["--central", central_url, "users", "--as", "root", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "asha" in listing and "Asha R" in listing and "keyer-pass-1" not in listing
+    monkeypatch.setenv("WORKSTATION_PASSWORD", "wrong-admin-pw")
+    assert main(["--central", central_url, "users", "--as", "root", "disable", "asha"]) == 2
+    assert "wrong" in capsys.readouterr().err

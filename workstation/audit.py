@@ -1,0 +1,172 @@
+"""The audit log: append-only, each event's hash chained to the one before it.
+
+Every service that changes who may do what, or what happened to a piece of work, calls `record`
+inside its own transaction, so the event commits (or rolls back) with the change it describes.
+An event holds who, when, what and a subject; `details` hold counts, codes and identifiers, never
+a keyed value (callers pass no values; `record` refuses long free text as a second guard).
+
+The chain: `hash = sha256(prev_hash + canonical JSON of the event)`. Editing an event breaks its
+own hash; deleting one breaks the next event's `prev_hash`. `verify` walks the chain and names
+the first broken event. Appends are serialised so two writers never fork the chain: on
+PostgreSQL by a transaction-scoped advisory lock, on SQLite by the database's single writer (the
+event is inserted first, which takes the write lock, then chained to its predecessor).
+
+A chain alone cannot tell that its newest events were cut off; the count and last hash printed by
+`workstation audit verify` are meant to be noted by the administrator (see the README).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from workstation import models as m
+
+if TYPE_CHECKING:
+    from workstation.auth import Actor
+
+# "KWAU" as an integer: the advisory lock that serialises appends on PostgreSQL.
+_PG_LOCK_KEY = 0x4B574155
+# Details are short codes and counts; a long string here is most likely a keyed value.
+_MAX_DETAIL_TEXT = 200
+CSV_COLUMNS = ("seq", "id", "at", "user_id", "username", "action", "subject", "details", "prev_hash", "hash")
+
+
+def _canonical(event: m.AuditEvent) -> bytes:
+    body = {
+        "id": str(event.id),
+        "at": event.at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "user_id": str(event.user_id) if event.user_id else "",
+        "username": event.username,
+        "action": event.action,
+        "subject": event.subject,
+        "details": event.details or {},
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(prev_hash: str, event: m.AuditEvent) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + _canonical(event)).hexdigest()
+
+
+def _check_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in details.items():
+        if isinstance(value, str) and len(value) > _MAX_DETAIL_TEXT:
+            raise ValueError(f"audit detail {key!r} is {len(value)} characters; details hold codes, not values")
+        if not isinstance(value, (str, int, float, bool, type(None))):
+            raise ValueError(f"audit detail {key!r} must be a plain value, not {type(value).__name__}")
+        clean[str(key)] = value
+    return clean
+
+
+def _who(s: Session, actor: Actor | uuid.UUID | None) -> tuple[uuid.UUID | None, str]:
+    if actor is None:
+        return None, ""
+    if isinstance(actor, uuid.UUID):
+        username = s.scalar(select(m.User.username).where(m.User.id == actor))
+        return actor, username or ""
+    return actor.id, actor.username  # type: ignore[return-value]
+
+
+def record(
+    s: Session,
+    action: str,
+    *,
+    actor: Actor | uuid.UUID | None = None,
+    subject: str = "",
+    details: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+    username: str = "",
+) -> m.AuditEvent:
+    """Append one event in the caller's transaction. `username` names an actor with no account
+    (a failed login for an unknown name)."""
+    user_id, name = _who(s, actor)
+    event = m.AuditEvent(
+        id=m.new_id(), at=at or m.utcnow(), user_id=user_id, username=(name or username)[:64], action=action,
+        subject=subject[:256], details=_check_details(details or {}), prev_hash="", hash="",
+    )
+    bind = s.get_bind()
+    if bind.dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        s.add(event)
+        s.flush()
+    else:
+        s.add(event)
+        s.flush()  # the insert takes SQLite's write lock: nobody appends between here and commit
+    prev = s.scalar(select(m.AuditEvent.hash).where(m.AuditEvent.seq < event.seq)
+                    .order_by(m.AuditEvent.seq.desc()).limit(1)) or ""
+    digest = event_hash(prev, event)
+    s.execute(update(m.AuditEvent).where(m.AuditEvent.seq == event.seq).values(prev_hash=prev, hash=digest),
+              execution_options={"synchronize_session": False})
+    event.prev_hash, event.hash = prev, digest
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    events: int
+    last_hash: str
+    broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+def _events(s: Session, batch: int = 5000) -> Iterator[m.AuditEvent]:
+    last = 0
+    while True:
+        rows = s.scalars(select(m.AuditEvent).where(m.AuditEvent.seq > last)
+                         .order_by(m.AuditEvent.seq).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        s.expunge_all()
+
+
+def verify(s: Session) -> Verification:
+    """Walk the chain from the first event; the first event that does not fit is named."""
+    prev = ""
+    count = 0
+    for event in _events(s):
+        count += 1
+        if event.prev_hash != prev:
+            return Verification(count, prev, event.seq,
+                                f"event {event.seq} ({event.action}) does not follow the event before it: "
+                                "an event was deleted or reordered")
+        if event_hash(prev, event) != event.hash:
+            return Verification(count, prev, event.seq,
+                                f"event {event.seq} ({event.action}) was changed after it was written")
+        prev = event.hash
+    return Verification(count, prev)
+
+
+def export_csv(s: Session, out: Path) -> int:
+    """Write every event to `out` as CSV (UTF-8); returns the number of events."""
+    count = 0
+    tmp = out.with_name(out.name + ".part")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for event in _events(s):
+            writer.writerow([
+                event.seq, event.id, event.at.isoformat(), event.user_id or "", event.username, event.action,
+                event.subject, json.dumps(event.details, sort_keys=True, ensure_ascii=False), event.prev_hash,
+                event.hash,
+            ])
+            count += 1
+    tmp.replace(out)
+    return count
