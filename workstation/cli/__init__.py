@@ -40,17 +40,27 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the desktop application.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--data-dir", help="workspace folder (default: $WORKSTATION_DATA_DIR or the user data folder)")
-    parser.add_argument("--central", metavar="URL", help="central database URL (default: $WORKSTATION_CENTRAL_URL, settings, or the embedded SQLite file)")
+    _common_options(parser, None)
     parser.add_argument("--self-test", action="store_true", help="run the installation self-test and exit")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to the terminal")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
         module = importlib.import_module(name)
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
+    # The workspace options work after the command too (`workstation demo --data-dir DIR`).
+    for command_parser in sub.choices.values():
+        _common_options(command_parser, argparse.SUPPRESS)
     return parser
+
+
+def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--data-dir", default=default,
+                        help="workspace folder (default: $WORKSTATION_DATA_DIR or the user data folder)")
+    parser.add_argument("--central", metavar="URL", default=default,
+                        help="central database URL (default: $WORKSTATION_CENTRAL_URL, settings, or the embedded SQLite file)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default if default is not None else False,
+                        help="log debug messages to the terminal")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
