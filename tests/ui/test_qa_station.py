@@ -1,0 +1,313 @@
+"""The QA station driven with real key events on disputes seeded in a central database."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+from PIL import Image as PILImage
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
+from sqlalchemy import select
+
+from tests.ui.synthetic import draw_form_page
+from tests.workstation.centralseed import add_user, sample_template, seed_batch
+from tests.workstation.test_resolve import add_entry
+from ui.qa_models import QaQueueModel
+from ui.qa_station import QaStationWidget, diff_html, masked
+from workstation import models as m
+from workstation import qa
+from workstation.auth import Actor
+from workstation.compare import char_diff
+from workstation.qa import Candidate
+from workstation.store import Store
+
+SHOT = Path("/tmp/qa_station.png")
+
+
+@cache
+def rebate_png() -> bytes:
+    """A drawn rebate form (1275x1650), so snippets show real boxes and text."""
+    page = draw_form_page(sample_template("rebate"), 1275, 1650)
+    out = io.BytesIO()
+    PILImage.frombytes("L", (page.width, page.height), page.pixels).save(out, "PNG")
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Seeded:
+    batch_id: uuid.UUID
+    documents: tuple[uuid.UUID, ...]
+    lead: Actor
+    entries: dict[tuple[int, int], uuid.UUID]  # (document index, pass) -> entry id
+
+
+def seed(central: Store, values: list[tuple[dict[str, str], dict[str, str]]], *, name: str = "R",
+         lead: Actor | None = None, lead_keys_pass1: bool = False) -> Seeded:
+    batch = seed_batch(central, documents=len(values), template="rebate", name=name,
+                       image_for=lambda doc, page: rebate_png())
+    if lead is None:
+        lead = Actor(add_user(central, f"lead-{name.lower()}", role="qa"), f"lead-{name.lower()}", "qa")
+    k1, k2 = add_user(central, f"k1-{name.lower()}"), add_user(central, f"k2-{name.lower()}")
+    entries = {}
+    for index, (first, second) in enumerate(values):
+        doc = batch.document_ids[index]
+        entries[(index, 1)] = add_entry(central, doc, 1, lead.id if lead_keys_pass1 else k1, first)
+        entries[(index, 2)] = add_entry(central, doc, 2, k2, second)
+    return Seeded(batch.batch_id, batch.document_ids, lead, entries)
+
+
+@pytest.fixture
+def open_station(qtbot):  # type: ignore[no-untyped-def]
+    opened: list[QaStationWidget] = []
+
+    def open_(actor: Actor, central: Store, *, wait: bool = True) -> QaStationWidget:
+        station = QaStationWidget(actor, central)
+        qtbot.addWidget(station)
+        station.resize(1200, 820)
+        station.show()
+        qtbot.waitExposed(station)
+        station.activateWindow()
+        station.setFocus()
+        if wait:
+            qtbot.waitUntil(lambda: not station.loading)
+            if station.queue_count:
+                qtbot.waitUntil(lambda: station.snippet.snippet_image() is not None)
+        opened.append(station)
+        return station
+
+    yield open_
+    for station in opened:
+        station.close_session()
+
+
+def key(qtbot, station: QaStationWidget, *keys: object) -> None:  # type: ignore[no-untyped-def]
+    """Real key presses where the keys are going (the station or its value box)."""
+    for k in keys:
+        target = station.focusWidget() or station
+        if isinstance(k, tuple):
+            qtbot.keyClick(target, k[0], k[1])
+        else:
+            qtbot.keyClick(target, k)
+
+
+def plain(rich: str) -> str:
+    """What a rich-text label reads as (tags gone, entities decoded)."""
+    document = QTextDocument()
+    document.setHtml(rich)
+    return document.toPlainText().replace("\xa0", " ")
+
+
+def resolutions(central: Store, document_id: uuid.UUID) -> dict[str, tuple[str, str, str, str]]:
+    with central.session() as s:
+        rows = s.scalars(select(m.Resolution).where(m.Resolution.document_id == document_id)).all()
+        return {r.field_path: (r.value, r.flag, r.how, r.reason) for r in rows}
+
+
+# --- the model ------------------------------------------------------------------------------
+
+
+def test_the_queue_model_groups_by_batch_and_document_and_survives_removal_and_undo(
+        central: Store, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    a = seed(central, [({"first_name": "ANNA", "city": "X"}, {"first_name": "ANNE", "city": "Y"}),
+                       ({"first_name": "BO"}, {"first_name": "BOB"})], name="A")
+    seed(central, [({"zip": "12345"}, {"zip": "12346"})], name="B", lead=a.lead)
+    items = qa.qa_queue(central, a.lead)
+    model = QaQueueModel()
+    model.set_items(items)
+    qtmodeltester.check(model)
+    batches = [model.index(r, 0).data() for r in range(model.rowCount())]
+    assert batches == ["Batch A", "Batch B"]
+    first_batch = model.index(0, 0)
+    assert model.index(0, 1).data() == "3"  # open fields in batch A
+    assert [model.index(r, 0, first_batch).data() for r in range(model.rowCount(first_batch))] == ["Document 1", "Document 2"]
+    doc1 = model.index(0, 0, first_batch)
+    assert [model.index(r, 0, doc1).data() for r in range(model.rowCount(doc1))] == ["First name", "City"]
+    # Deciding the only field of document 2 removes the document; undo puts it back in place.
+    only = next(i for i in items if i.document_seq == 2)
+    assert model.remove_item(only.dispute_id)
+    assert model.rowCount(first_batch) == 1 and model.index(0, 1).data() == "2"
+    assert model.remove_item(items[-1].dispute_id)  # batch B's only field: the batch goes
+    assert model.rowCount() == 1
+    model.insert_item(items[-1])
+    model.insert_item(only)
+    assert [i.dispute_id for i in model.items()] == [i.dispute_id for i in items]
+    qtmodeltester.check(model)
+
+
+def test_diff_html_highlights_differences_and_escapes_values() -> None:
+    first, second = "<b>ANNA", "<b>ANNE&"
+    candidates = (
+        Candidate(uuid.uuid4(), 1, first, "", "", char_diff(first, first)),
+        Candidate(uuid.uuid4(), 2, second, "", "", char_diff(first, second)),
+    )
+    one, two = diff_html(candidates, 0), diff_html(candidates, 1)
+    assert "<b>" not in one and "&lt;b&gt;" in one and "&lt;b&gt;" in two
+    assert "background-color" in one and ">A</span>" in one  # the last A differs
+    assert ">E&amp;</span>" in two  # replaced and inserted characters of entry 2
+    assert "ANN" in two.replace("&lt;b&gt;", "")
+    assert masked("1234") == "\u2022\u2022\u2022\u202234" and masked("") == ""
+
+
+# --- deciding by keys -----------------------------------------------------------------------
+
+
+def test_pick_type_undo_and_mark_by_keys_then_the_document_is_final(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"first_name": "ANNA", "last_name": "LEE", "city": "X"},
+                             {"first_name": "ANNE", "last_name": "LE", "city": "Y"})])
+    doc = seeded.documents[0]
+    station = open_station(seeded.lead, central)
+    assert station.queue_count == 3
+    assert station.current_item is not None and station.current_item.field_path == "first_name"
+    assert [row.keyer.text() for row in station.rows[:2]] == ["", ""]  # keyers hidden
+
+    with qtbot.waitSignal(station.decision_made) as made:
+        key(qtbot, station, "1", Qt.Key.Key_Return)
+    assert made.args == ["first_name"]
+    assert station.current_item.field_path == "last_name" and station.queue_count == 2
+    assert station.snippet.snippet_image() is not None
+
+    with qtbot.waitSignal(station.decision_made):
+        key(qtbot, station, "t")
+        assert station.value_edit.hasFocus()
+        qtbot.keyClicks(station.value_edit, "lee")
+        qtbot.keyClick(station.value_edit, Qt.Key.Key_Escape)  # back to the station's keys
+        key(qtbot, station, "r", Qt.Key.Key_Return)
+    assert station.current_item.field_path == "city"
+
+    with qtbot.waitSignal(station.decision_undone) as undone:
+        key(qtbot, station, ("z", Qt.KeyboardModifier.ControlModifier))
+    assert undone.args == ["last_name"]
+    assert station.current_item.field_path == "last_name" and station.queue_count == 2
+    with central.session() as s:
+        assert s.get(m.Document, doc).state != "final"
+
+    with qtbot.waitSignal(station.decision_made):
+        key(qtbot, station, "2", Qt.Key.Key_Return)
+    with qtbot.waitSignal(station.document_closed) as closed, qtbot.waitSignal(station.queue_emptied):
+        key(qtbot, station, "i", Qt.Key.Key_Enter)
+    assert closed.args == [str(doc)]
+    assert station.queue_count == 0 and station.current_item is None
+    assert station.decided_this_session == 3
+    assert "3 decided" in station.figures.text()
+
+    key(qtbot, station, ("z", Qt.KeyboardModifier.ControlModifier))  # the document is final now
+    assert "final" in station.message_text
+
+    finals = resolutions(central, doc)
+    assert finals["first_name"] == ("ANNA", "", "qa", "image_clear")
+    assert finals["last_name"] == ("LE", "", "qa", "image_clear")
+    assert finals["city"] == ("", "illegible", "qa", "illegible")
+    with central.session() as s:
+        assert s.get(m.Document, doc).state == "final"
+        events = s.scalars(select(m.AuditEvent).where(m.AuditEvent.action.in_(["qa_decision", "qa_undo"]))
+                           .order_by(m.AuditEvent.seq)).all()
+        assert [e.action for e in events] == ["qa_decision", "qa_decision", "qa_undo", "qa_decision", "qa_decision"]
+        assert events[1].details["reason"] == "keyer_typo" and events[1].details["decision"] == "typed"
+
+
+def test_enter_without_a_choice_says_what_to_do_and_decides_nothing(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"first_name": "ANNA"}, {"first_name": "ANNE"})])
+    station = open_station(seeded.lead, central)
+    with qtbot.assertNotEmitted(station.decision_made, wait=50):
+        key(qtbot, station, Qt.Key.Key_Return, "3")
+    assert "no entry 3" in station.message_text
+    key(qtbot, station, Qt.Key.Key_Return)
+    assert "Choose first" in station.message_text
+    assert station.queue_count == 1 and station.pending_writes == 0
+    assert resolutions(central, seeded.documents[0]).get("first_name") is None
+
+
+def test_a_keyer_is_refused_with_a_sentence(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seed(central, [({"first_name": "ANNA"}, {"first_name": "ANNE"})])
+    keyer = Actor(add_user(central, "kim"), "kim", "keyer")
+    station = open_station(keyer, central, wait=False)
+    qtbot.waitUntil(lambda: "may not do this" in station.message_text)
+    assert station.queue_count == 0 and station.current_item is None
+    assert "Traceback" not in station.message_text
+
+
+def test_the_own_entry_rule_is_a_message_and_the_field_stays_open(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"first_name": "ANNA"}, {"first_name": "ANNE"})], lead_keys_pass1=True)
+    station = open_station(seeded.lead, central)
+    item = station.current_item
+    with qtbot.waitSignal(station.message_shown) as shown:
+        key(qtbot, station, "1", Qt.Key.Key_Return)
+    assert "keyed an entry" in shown.args[0]
+    assert station.queue_count == 1 and station.current_item == item
+    assert resolutions(central, seeded.documents[0]).get("first_name") is None
+
+
+def test_typed_values_are_validated_like_keying_and_the_notes_shown(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"zip": "12345", "city": "X"}, {"zip": "12346", "city": "Y"})])
+    station = open_station(seeded.lead, central)
+    assert station.current_item.field_path == "city"
+    key(qtbot, station, "1", Qt.Key.Key_Return)
+    with qtbot.waitSignal(station.decision_made):
+        key(qtbot, station, "t")
+        qtbot.keyClicks(station.value_edit, "12a")  # digits typed here are the value, not picks
+        qtbot.keyClick(station.value_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: station.pending_writes == 0)
+    assert station.queue_count == 0 and station.decided_this_session == 2  # one Enter, one decision
+    assert "saved as typed, with notes" in station.message_text
+    assert resolutions(central, seeded.documents[0])["zip"][:3] == ("12a", "", "qa")
+
+
+def test_sensitive_values_are_masked_unless_admin(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"card_last4": "1234"}, {"card_last4": "1284"})])
+    station = open_station(seeded.lead, central)
+    shown = [plain(row.value.text()) for row in station.rows[:2]]
+    assert [text.split()[0] for text in shown] == [masked("1234"), masked("1284")]
+    admin = Actor(add_user(central, "boss", role="admin"), "boss", "admin")
+    boss = open_station(admin, central)
+    assert plain(boss.rows[0].value.text()) == "1234" and plain(boss.rows[1].value.text()) == "1284"
+    assert boss.reveal_box.isVisibleTo(boss) and not station.reveal_box.isVisibleTo(station)
+    with qtbot.waitSignal(boss.queue_loaded):
+        boss.reveal_box.setChecked(True)
+    qtbot.waitUntil(lambda: boss.rows[0].keyer.text() != "")
+    assert {boss.rows[0].keyer.text(), boss.rows[1].keyer.text()} == {"k1-r", "k2-r"}
+
+
+def test_the_batch_filter_shows_one_batch(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    a = seed(central, [({"first_name": "ANNA"}, {"first_name": "ANNE"})], name="A")
+    b = seed(central, [({"city": "X"}, {"city": "Y"}), ({"city": "P"}, {"city": "Q"})], name="B", lead=a.lead)
+    station = open_station(a.lead, central)
+    assert station.queue_count == 3 and station.batch_filter.count() == 3
+    with qtbot.waitSignal(station.queue_loaded) as loaded:
+        station.show_batch(b.batch_id)
+    assert loaded.args == [2]
+    assert {i.batch_id for i in station.model.items()} == {b.batch_id}
+    assert station.current_item.batch_id == b.batch_id
+
+
+def test_f_shows_the_full_page_with_the_zone(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X"}, {"city": "Y"})])
+    station = open_station(seeded.lead, central)
+    assert not station.page_view.isVisible()
+    key(qtbot, station, "f")
+    assert station.page_view.isVisible() and station.page_view.page is not None
+    assert station.page_view.zone == station.current_item.zone
+    key(qtbot, station, "f")
+    assert not station.page_view.isVisible()
+
+
+def test_screenshot_of_a_dispute(central: Store, qtbot, open_station, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [
+        ({"first_name": "KATHLEEN", "last_name": "O'BRIEN", "city": "SPRINGFELD"},
+         {"first_name": "KATHLEN", "last_name": "O'BRIAN", "city": "SPRINGFIELD"}),
+        ({"email": "anna<lee>@example.com", "card_last4": "4471"}, {"email": "anna.lee@example.com", "card_last4": "4477"}),
+    ])
+    station = open_station(seeded.lead, central)
+    key(qtbot, station, "2")
+    qtbot.wait(50)
+    path = tmp_path / "qa_station.png"
+    assert station.grab().save(str(path))
+    shutil.copy(path, SHOT)
+    assert station.snippet.snippet_image() is not None
+    assert station.rows[1].property("chosen") is True
