@@ -1,23 +1,39 @@
 """The QA lead's services: the queue of disputed fields and the decisions that settle them.
 
-Only the qa and admin roles reach these services (checked here, not only in the UI). A QA lead
-who keyed an entry of a document may not decide its disputes unless `allow_own` is given (for
-tiny teams); such a decision is flagged in the audit log. Who keyed which entry is hidden by
-default so the decision is about the image, not the person.
+Rules, checked here and not only in the UI:
 
-A decision picks an entry, types a value (prepared and validated like keying; the issues are
-returned, the value accepted), or marks the field illegible, with a reason code. It becomes a
-`Resolution(how="qa")`. With `finalize=False` the document stays open after its last decision,
-so the lead can still undo while on that document; `close_document` then makes it final.
+* Only the qa and admin roles reach these services.
+* A QA lead who keyed an entry of a document may not decide its disputes unless `allow_own` is
+  given (for tiny teams: the workspace setting `qa_allow_own_entries`); such a decision is
+  flagged in the audit log (`own_entry: true`).
+* Who keyed which entry is hidden, so the decision is about the image, not the person. Only an
+  administrator may see the names (`reveal=True`), and that is audited.
+* A sensitive field (`sensitive = true` in the template: card numbers, SSNs) comes masked; the
+  real values are read with `reveal_values`, which is audited.
+* Every decision is recorded twice in one transaction: the `Resolution` (who, when, the chosen
+  entry or the typed value or mark, the reason) and an audit event (who, when, how, the entry's
+  id and pass, the reason, the own-entry flag). The audit log holds no keyed values (it must not
+  hold PHI), so the value of a decision that was later undone is gone with its resolution.
+
+A decision picks an entry, types a value (prepared and validated exactly like keying: the
+issues are returned and the value is accepted, as keying warns but never traps), or marks the
+field illegible or blank, with a reason code. With `finalize=False` the document stays open
+after its last decision, so the lead can still undo while on it; `close_document` then makes it
+final. A document left decided but open (the station was closed hard) is made final by the
+next station that calls `close_decided_documents`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from workstation import audit
 from workstation import models as m
@@ -28,20 +44,36 @@ from workstation.errors import KnownError, NotFound, PermissionDenied
 from workstation.fields import Issue, prepare, validate
 from workstation.resolve import finalize_document
 from workstation.store import Store
-from workstation.templates import Zone
+from workstation.templates import FieldSpec, Zone, parse_path
 
 REASONS = ("image_clear", "keyer_typo", "format", "illegible", "other")
+DEFAULT_REASON = REASONS[0]
 QA_ROLES = ("qa",)
+MASK_CHAR = "\u2022"
+# A decided document nobody closed (the station was killed) is closed by others after this.
+STALE_OPEN = dt.timedelta(minutes=15)
+# Between two decisions, a longer gap is a pause and does not count as QA time.
+IDLE_GAP = dt.timedelta(minutes=5)
+
+# Document states as the batch view shows them.
+STATE_KEYING = "keying"        # a pass is still being keyed
+STATE_THIRD_KEY = "third key"  # waiting for the blind third keyer
+STATE_DISPUTED = "disputed"    # QA fields open
+STATE_DECIDED = "decided"      # every field decided, the document not closed yet
+STATE_FINAL = "final"
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """One entry's value of a disputed field. `keyer` is "" unless an admin revealed names;
+    `value` is masked for a sensitive field until revealed; `diff` is against the first."""
+
     entry_id: uuid.UUID
     pass_no: int
     value: str
     flag: str
-    keyer: str  # "" unless revealed
-    diff: tuple[DiffOp, ...]  # against the first candidate
+    keyer: str
+    diff: tuple[DiffOp, ...]
 
 
 @dataclass(frozen=True)
@@ -60,6 +92,9 @@ class DisputeItem:
     page_sha256: str | None
     candidates: tuple[Candidate, ...]
     created_at: dt.datetime
+    spec: FieldSpec
+    masked: bool = False     # candidate values are masked (sensitive, not revealed)
+    own_entry: bool = False  # the acting lead keyed an entry of this document
 
 
 @dataclass(frozen=True)
@@ -69,13 +104,78 @@ class Decision:
     issues: tuple[Issue, ...]
 
 
+@dataclass(frozen=True)
+class TypedValue:
+    """A value the lead typed, as it would be stored, and what the field's rules say about it."""
+
+    value: str
+    issues: tuple[Issue, ...]
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch_id: uuid.UUID
+    name: str
+    documents: int
+    final: int
+    disputed_documents: int
+    open_fields: int
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    document_id: uuid.UUID
+    seq: int
+    state: str  # one of the STATE_* labels
+    open_fields: int
+    decided_fields: int
+
+
+@dataclass(frozen=True)
+class LeadFigures:
+    """A QA lead's own output since `since`.
+
+    `per_hour` is decisions per hour of QA time: the gaps between consecutive decisions, a gap
+    longer than the idle threshold counting as a pause (None until two decisions are close
+    enough together to time one)."""
+
+    since: dt.datetime
+    decisions: int
+    active_seconds: float
+    per_hour: float | None
+
+
+def mask(value: str) -> str:
+    """A sensitive value as shown before it is revealed: one dot per character."""
+    return MASK_CHAR * len(value)
+
+
+def check_typed(spec: FieldSpec, raw: str) -> TypedValue:
+    """Prepare and validate a typed value exactly as keying does (the UI shows the issues live)."""
+    value = prepare(spec, raw)
+    return TypedValue(value, validate(spec, value))
+
+
+def _label(spec: FieldSpec, path: str) -> str:
+    parsed = parse_path(path)
+    return f"{spec.label} (line {parsed.row})" if parsed.section else spec.label
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
 def qa_queue(central: Store, actor: Actor, *, batch_id: uuid.UUID | None = None, reveal: bool = False,
              limit: int = 500) -> list[DisputeItem]:
-    """Open QA disputes, grouped by batch and document, oldest first."""
+    """Open QA disputes, grouped by batch and document, oldest first.
+
+    `reveal` adds the keyers' names (administrators only; audited)."""
     require_role(actor, *QA_ROLES)
-    with central.session() as s:
+    if reveal:
+        require_role(actor)  # admin
+    with central.transaction() as s:
         query = (
-            select(m.Dispute, m.Document, m.Batch)
+            select(m.Dispute, m.Document.seq, m.Batch.id, m.Batch.name)
             .join(m.Document, m.Document.id == m.Dispute.document_id)
             .join(m.Batch, m.Batch.id == m.Document.batch_id)
             .where(m.Dispute.stage == "qa", m.Dispute.state == "open")
@@ -84,48 +184,107 @@ def qa_queue(central: Store, actor: Actor, *, batch_id: uuid.UUID | None = None,
         )
         if batch_id is not None:
             query = query.where(m.Batch.id == batch_id)
+        rows = s.execute(query).all()
+        if not rows:
+            return []
+        documents = list(dict.fromkeys(dispute.document_id for dispute, *_ in rows))
+        templates = {bid: template_for_batch(s, bid) for bid in {row[2] for row in rows}}
+        pages = _pages(s, documents)
+        entries = _entries(s, documents)
+        values = _values(s, [e[0] for es in entries.values() for e in es], {d.field_path for d, *_ in rows})
         items = []
-        for dispute, document, batch in s.execute(query).all():
-            template = template_for_batch(s, batch.id)
+        for dispute, seq, bid, batch_name in rows:
+            template = templates[bid]
             spec = template.spec(dispute.field_path)
             zone = template.zone(dispute.field_path)
-            page = s.scalar(select(m.Page.image_sha256).where(m.Page.document_id == document.id,
-                                                              m.Page.page_no == (zone.page if zone else 1)))
+            doc_entries = entries.get(dispute.document_id, [])
+            candidates = _candidates(doc_entries, values, dispute.field_path, reveal)
+            masked = spec.sensitive
+            if masked:
+                candidates = _masked(candidates)
             items.append(DisputeItem(
-                dispute_id=dispute.id, batch_id=batch.id, batch_name=batch.name, document_id=document.id,
-                document_seq=document.seq, field_path=dispute.field_path, label=spec.label, type=spec.type,
-                help=spec.help, sensitive=spec.sensitive, zone=zone, page_sha256=page,
-                candidates=_candidates(s, document.id, dispute.field_path, reveal), created_at=dispute.created_at,
+                dispute_id=dispute.id, batch_id=bid, batch_name=batch_name, document_id=dispute.document_id,
+                document_seq=seq, field_path=dispute.field_path, label=_label(spec, dispute.field_path),
+                type=spec.type, help=spec.help, sensitive=spec.sensitive, zone=zone,
+                page_sha256=pages.get((dispute.document_id, zone.page if zone else 1)),
+                candidates=candidates, created_at=dispute.created_at, spec=spec, masked=masked,
+                own_entry=any(keyer_id == actor.id for _, _, keyer_id, _ in doc_entries),
             ))
+        if reveal:
+            audit.record(s, "qa_reveal_keyers", actor=actor, subject="qa queue",
+                         details={"fields": len(items), "batch": str(batch_id) if batch_id else ""})
         return items
 
 
-def _candidates(s, document_id: uuid.UUID, path: str, reveal: bool) -> tuple[Candidate, ...]:  # type: ignore[no-untyped-def]
+def _pages(s: Session, documents: Sequence[uuid.UUID]) -> dict[tuple[uuid.UUID, int], str]:
+    rows = s.execute(select(m.Page.document_id, m.Page.page_no, m.Page.image_sha256)
+                     .where(m.Page.document_id.in_(documents)))
+    return {(doc, page_no): sha for doc, page_no, sha in rows}
+
+
+def _entries(s: Session, documents: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[uuid.UUID, int, uuid.UUID, str]]]:
+    """Finished entries per document, in pass order: (entry id, pass, keyer id, keyer name)."""
     rows = s.execute(
-        select(m.Entry.id, m.Entry.pass_no, m.User.username)
+        select(m.Entry.document_id, m.Entry.id, m.Entry.pass_no, m.Entry.keyer_id, m.User.username)
         .join(m.User, m.User.id == m.Entry.keyer_id)
-        .where(m.Entry.document_id == document_id, m.Entry.finished_at.is_not(None))
-        .order_by(m.Entry.pass_no)
-    ).all()
-    values = dict(
-        ((entry_id, (value, flag)) for entry_id, value, flag in s.execute(
-            select(m.FieldValue.entry_id, m.FieldValue.value, m.FieldValue.flag)
-            .where(m.FieldValue.entry_id.in_([r[0] for r in rows]), m.FieldValue.field_path == path)
-        ))
+        .where(m.Entry.document_id.in_(documents), m.Entry.finished_at.is_not(None))
+        .order_by(m.Entry.document_id, m.Entry.pass_no)
     )
+    out: dict[uuid.UUID, list[tuple[uuid.UUID, int, uuid.UUID, str]]] = defaultdict(list)
+    for doc, entry_id, pass_no, keyer_id, username in rows:
+        out[doc].append((entry_id, pass_no, keyer_id, username))
+    return out
+
+
+def _values(s: Session, entry_ids: Sequence[uuid.UUID], paths: Iterable[str]) -> dict[tuple[uuid.UUID, str], tuple[str, str]]:
+    if not entry_ids:
+        return {}
+    rows = s.execute(
+        select(m.FieldValue.entry_id, m.FieldValue.field_path, m.FieldValue.value, m.FieldValue.flag)
+        .where(m.FieldValue.entry_id.in_(entry_ids), m.FieldValue.field_path.in_(list(paths)))
+    )
+    return {(entry_id, path): (value, flag) for entry_id, path, value, flag in rows}
+
+
+def _candidates(entries: Sequence[tuple[uuid.UUID, int, uuid.UUID, str]],
+                values: dict[tuple[uuid.UUID, str], tuple[str, str]], path: str, reveal: bool) -> tuple[Candidate, ...]:
     result: list[Candidate] = []
     first = ""
-    for entry_id, pass_no, username in rows:
-        if pass_no == 3 and entry_id not in values:
+    for entry_id, pass_no, _keyer_id, username in entries:
+        if pass_no == m.PASS_THIRD and (entry_id, path) not in values:
             continue  # the third key did not cover this field
-        value, flag = values.get(entry_id, EMPTY)
+        value, flag = values.get((entry_id, path), EMPTY)
         if not result:
             first = value
         result.append(Candidate(entry_id, pass_no, value, flag, username if reveal else "", char_diff(first, value)))
     return tuple(result)
 
 
-def _check_not_own(s, actor: Actor, document_id: uuid.UUID, allow_own: bool) -> bool:  # type: ignore[no-untyped-def]
+def _masked(candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """The same candidates with dots for values; the diff then shows only length differences."""
+    first = mask(candidates[0].value) if candidates else ""
+    return tuple(Candidate(c.entry_id, c.pass_no, mask(c.value), c.flag, c.keyer, char_diff(first, mask(c.value)))
+                 for c in candidates)
+
+
+def reveal_values(central: Store, actor: Actor, dispute_id: uuid.UUID) -> tuple[Candidate, ...]:
+    """The real values of a (sensitive) disputed field, with the diff; the look is audited."""
+    require_role(actor, *QA_ROLES)
+    with central.transaction() as s:
+        dispute = s.get(m.Dispute, dispute_id)
+        if dispute is None or dispute.state != "open" or dispute.stage != "qa":
+            raise NotFound("That disputed field is no longer open.", "Refresh the queue.")
+        entries = _entries(s, [dispute.document_id]).get(dispute.document_id, [])
+        values = _values(s, [e[0] for e in entries], [dispute.field_path])
+        audit.record(s, "qa_reveal_value", actor=actor,
+                     subject=f"document {dispute.document_id} field {dispute.field_path}")
+        return _candidates(entries, values, dispute.field_path, reveal=False)
+
+
+# --- deciding --------------------------------------------------------------------------------
+
+
+def _check_not_own(s: Session, actor: Actor, document_id: uuid.UUID, allow_own: bool) -> bool:
     own = s.scalar(select(m.Entry.id).where(m.Entry.document_id == document_id, m.Entry.keyer_id == actor.id)) is not None
     if own and not allow_own:
         raise PermissionDenied(
@@ -136,52 +295,67 @@ def _check_not_own(s, actor: Actor, document_id: uuid.UUID, allow_own: bool) -> 
 
 
 def decide(central: Store, actor: Actor, dispute_id: uuid.UUID, *, entry_id: uuid.UUID | None = None,
-           value: str | None = None, flag: str = "", reason: str = "image_clear", allow_own: bool = False,
+           value: str | None = None, flag: str = "", reason: str = DEFAULT_REASON, allow_own: bool = False,
            finalize: bool = True) -> Decision:
+    """Settle one disputed field: pick an entry, type a value, or mark it illegible/blank."""
     require_role(actor, *QA_ROLES)
     if reason not in REASONS:
         raise KnownError(f"Unknown reason {reason!r}.", f"Use one of: {', '.join(REASONS)}.")
     if sum(x is not None for x in (entry_id, value)) + bool(flag) != 1:
         raise KnownError("A decision picks an entry, types a value, or marks the field: exactly one of them.")
-    with central.transaction() as s:
-        dispute = s.get(m.Dispute, dispute_id)
-        if dispute is None or dispute.state != "open" or dispute.stage != "qa":
-            raise NotFound("That disputed field is no longer open.", "Refresh the queue.")
-        own = _check_not_own(s, actor, dispute.document_id, allow_own)
-        document = s.get(m.Document, dispute.document_id)
-        assert document is not None
-        spec = template_for_batch(s, document.batch_id).spec(dispute.field_path)
-        issues: tuple[Issue, ...] = ()
-        if entry_id is not None:
-            entry = s.get(m.Entry, entry_id)
-            if entry is None or entry.document_id != dispute.document_id:
-                raise NotFound("That entry does not belong to this document.")
-            row = s.execute(select(m.FieldValue.value, m.FieldValue.flag).where(
-                m.FieldValue.entry_id == entry_id, m.FieldValue.field_path == dispute.field_path)).first()
-            final_value, final_flag = (row[0], row[1]) if row else EMPTY
-            how = f"pick pass {entry.pass_no}"
-        elif value is not None:
-            final_value, final_flag = prepare(spec, value), ""
-            issues = validate(spec, final_value)
-            how = "typed"
-        else:
-            if flag not in (m.FLAG_ILLEGIBLE, m.FLAG_BLANK):
-                raise KnownError(f"Unknown mark {flag!r}.", "Use illegible or blank.")
-            final_value, final_flag = "", flag
-            how = flag
-        resolution = m.Resolution(document_id=dispute.document_id, field_path=dispute.field_path, value=final_value,
-                                  flag=final_flag, how="qa", chosen_entry_id=entry_id, decided_by=actor.id, reason=reason)
-        s.add(resolution)
-        dispute.state = "resolved"
-        s.flush()
-        audit.record(s, "qa_decision", actor=actor, subject=f"document {document.id} field {dispute.field_path}",
-                     details={"decision": how, "reason": reason, "own_entry": own, "issues": len(issues)})
-        final = finalize_document(s, dispute.document_id) if finalize else False
-        return Decision(resolution.id, final, issues)
+    try:
+        with central.transaction() as s:
+            return _decide(s, actor, dispute_id, entry_id, value, flag, reason, allow_own, finalize)
+    except IntegrityError as exc:
+        # Another lead's decision of the same field committed first (unique document + field).
+        raise NotFound("Another QA lead decided that field a moment ago.", "Refresh the queue.") from exc
 
 
-def undo_last(central: Store, actor: Actor, document_id: uuid.UUID) -> str:
-    """Take back the actor's latest decision on a document that is not final yet; returns its field."""
+def _decide(s: Session, actor: Actor, dispute_id: uuid.UUID, entry_id: uuid.UUID | None, value: str | None,
+            flag: str, reason: str, allow_own: bool, finalize: bool) -> Decision:
+    dispute = s.get(m.Dispute, dispute_id)
+    if dispute is None or dispute.state != "open" or dispute.stage != "qa":
+        raise NotFound("That disputed field is no longer open.", "Refresh the queue.")
+    own = _check_not_own(s, actor, dispute.document_id, allow_own)
+    document = s.get(m.Document, dispute.document_id)
+    assert document is not None
+    spec = template_for_batch(s, document.batch_id).spec(dispute.field_path)
+    issues: tuple[Issue, ...] = ()
+    pass_no = 0
+    if entry_id is not None:
+        entry = s.get(m.Entry, entry_id)
+        if entry is None or entry.document_id != dispute.document_id or entry.finished_at is None:
+            raise NotFound("That entry does not belong to this document.")
+        row = s.execute(select(m.FieldValue.value, m.FieldValue.flag).where(
+            m.FieldValue.entry_id == entry_id, m.FieldValue.field_path == dispute.field_path)).first()
+        final_value, final_flag = (row[0], row[1]) if row else EMPTY
+        pass_no = entry.pass_no
+        how = f"pick pass {entry.pass_no}"
+    elif value is not None:
+        typed = check_typed(spec, value)
+        final_value, final_flag, issues = typed.value, "", typed.issues
+        how = "typed"
+    else:
+        if flag not in (m.FLAG_ILLEGIBLE, m.FLAG_BLANK):
+            raise KnownError(f"Unknown mark {flag!r}.", "Use illegible or blank.")
+        final_value, final_flag = "", flag
+        how = flag
+    resolution = m.Resolution(document_id=dispute.document_id, field_path=dispute.field_path, value=final_value,
+                              flag=final_flag, how="qa", chosen_entry_id=entry_id, decided_by=actor.id, reason=reason)
+    s.add(resolution)
+    dispute.state = "resolved"
+    s.flush()
+    audit.record(s, "qa_decision", actor=actor, subject=f"document {document.id} field {dispute.field_path}",
+                 details={"decision": how, "reason": reason, "entry": str(entry_id) if entry_id else "",
+                          "pass": pass_no, "resolution": str(resolution.id), "own_entry": own,
+                          "issues": len(issues)})
+    final = finalize_document(s, dispute.document_id) if finalize else False
+    return Decision(resolution.id, final, issues)
+
+
+def undo_last(central: Store, actor: Actor, document_id: uuid.UUID, field_path: str | None = None) -> str:
+    """Take back the actor's decision of `field_path` (default: their latest) on a document that
+    is not final yet; returns the field reopened."""
     require_role(actor, *QA_ROLES)
     with central.transaction() as s:
         document = s.get(m.Document, document_id)
@@ -190,19 +364,20 @@ def undo_last(central: Store, actor: Actor, document_id: uuid.UUID) -> str:
         if document.state == "final":
             raise KnownError("The document is final; its decisions can no longer be undone here.",
                              "Ask an administrator to reopen it.")
-        resolution = s.scalars(
-            select(m.Resolution).where(m.Resolution.document_id == document_id, m.Resolution.how == "qa",
-                                       m.Resolution.decided_by == actor.id)
-            .order_by(m.Resolution.decided_at.desc()).limit(1)
-        ).first()
+        query = select(m.Resolution).where(m.Resolution.document_id == document_id, m.Resolution.how == "qa",
+                                           m.Resolution.decided_by == actor.id)
+        if field_path is not None:
+            query = query.where(m.Resolution.field_path == field_path)
+        resolution = s.scalars(query.order_by(m.Resolution.decided_at.desc()).limit(1)).first()
         if resolution is None:
             raise KnownError("You have no decision on this document to undo.")
         dispute = s.scalars(select(m.Dispute).where(m.Dispute.document_id == document_id,
                                                     m.Dispute.field_path == resolution.field_path)).one()
         dispute.state = "open"
         path = resolution.field_path
+        audit.record(s, "qa_undo", actor=actor, subject=f"document {document_id} field {path}",
+                     details={"resolution": str(resolution.id), "reason": resolution.reason})
         s.delete(resolution)
-        audit.record(s, "qa_undo", actor=actor, subject=f"document {document_id} field {path}")
         return path
 
 
@@ -211,3 +386,128 @@ def close_document(central: Store, actor: Actor, document_id: uuid.UUID) -> bool
     require_role(actor, *QA_ROLES)
     with central.transaction() as s:
         return finalize_document(s, document_id)
+
+
+def close_decided_documents(central: Store, actor: Actor, *, stale: dt.timedelta = STALE_OPEN,
+                            now: dt.datetime | None = None) -> int:
+    """Make final the documents left decided but open: the actor's own, and anyone's left
+    longer than `stale` (a station closed hard before it closed them). Returns how many."""
+    require_role(actor, *QA_ROLES)
+    cutoff = (now or m.utcnow()) - stale
+    open_dispute = exists().where(m.Dispute.document_id == m.Document.id, m.Dispute.state == "open")
+    latest = (select(m.Resolution.document_id, func.max(m.Resolution.decided_at).label("at"))
+              .where(m.Resolution.how == "qa").group_by(m.Resolution.document_id).subquery())
+    with central.transaction() as s:
+        candidates = s.execute(
+            select(m.Document.id, latest.c.at)
+            .join(latest, latest.c.document_id == m.Document.id)
+            .where(m.Document.state == "resolving", ~open_dispute)
+        ).all()
+        closed = 0
+        for document_id, at in candidates:
+            mine = s.scalar(select(m.Resolution.id).where(
+                m.Resolution.document_id == document_id, m.Resolution.how == "qa",
+                m.Resolution.decided_by == actor.id).limit(1)) is not None
+            if (mine or at <= cutoff) and finalize_document(s, document_id):
+                closed += 1
+        return closed
+
+
+# --- batches and figures ---------------------------------------------------------------------
+
+
+def qa_batches(central: Store, actor: Actor) -> list[BatchSummary]:
+    """Open batches, oldest first, with how far their documents are."""
+    require_role(actor, *QA_ROLES)
+    open_fields = (select(m.Document.batch_id, func.count().label("n"))
+                   .join(m.Dispute, m.Dispute.document_id == m.Document.id)
+                   .where(m.Dispute.stage == "qa", m.Dispute.state == "open")
+                   .group_by(m.Document.batch_id).subquery())
+    disputed_docs = (select(m.Document.batch_id, func.count(func.distinct(m.Document.id)).label("n"))
+                     .join(m.Dispute, m.Dispute.document_id == m.Document.id)
+                     .where(m.Dispute.stage == "qa", m.Dispute.state == "open")
+                     .group_by(m.Document.batch_id).subquery())
+    with central.session() as s:
+        rows = s.execute(
+            select(m.Batch.id, m.Batch.name, m.Batch.created_at, func.count(m.Document.id),
+                   func.sum(case((m.Document.state == "final", 1), else_=0)),
+                   func.coalesce(func.max(disputed_docs.c.n), 0), func.coalesce(func.max(open_fields.c.n), 0))
+            .join(m.Document, m.Document.batch_id == m.Batch.id)
+            .outerjoin(open_fields, open_fields.c.batch_id == m.Batch.id)
+            .outerjoin(disputed_docs, disputed_docs.c.batch_id == m.Batch.id)
+            .where(m.Batch.state == "open")
+            .group_by(m.Batch.id, m.Batch.name, m.Batch.created_at)
+            .order_by(m.Batch.created_at, m.Batch.name)
+        ).all()
+        return [BatchSummary(bid, name, created_at=created, documents=int(docs), final=int(final or 0),
+                             disputed_documents=int(disputed), open_fields=int(fields))
+                for bid, name, created, docs, final, disputed, fields in rows]
+
+
+def batch_documents(central: Store, actor: Actor, batch_id: uuid.UUID, *, still_disputed: bool = False) -> list[DocumentRow]:
+    """A batch's documents in order with their state; `still_disputed` keeps those with open
+    QA fields only."""
+    require_role(actor, *QA_ROLES)
+    with central.session() as s:
+        counts = s.execute(
+            select(m.Dispute.document_id, m.Dispute.stage, m.Dispute.state, func.count())
+            .join(m.Document, m.Document.id == m.Dispute.document_id)
+            .where(m.Document.batch_id == batch_id)
+            .group_by(m.Dispute.document_id, m.Dispute.stage, m.Dispute.state)
+        ).all()
+        by_doc: dict[uuid.UUID, dict[tuple[str, str], int]] = defaultdict(dict)
+        for doc, stage, state, n in counts:
+            by_doc[doc][(stage, state)] = int(n)
+        decided = dict(s.execute(
+            select(m.Resolution.document_id, func.count())
+            .join(m.Document, m.Document.id == m.Resolution.document_id)
+            .where(m.Document.batch_id == batch_id, m.Resolution.how == "qa")
+            .group_by(m.Resolution.document_id)
+        ).all())
+        rows = []
+        for doc_id, seq, state in s.execute(select(m.Document.id, m.Document.seq, m.Document.state)
+                                            .where(m.Document.batch_id == batch_id).order_by(m.Document.seq)):
+            tally = by_doc.get(doc_id, {})
+            open_qa = tally.get(("qa", "open"), 0)
+            if still_disputed and not open_qa:
+                continue
+            rows.append(DocumentRow(doc_id, seq, _state(state, open_qa, tally.get(("third_key", "open"), 0)),
+                                    open_qa, int(decided.get(doc_id, 0))))
+        return rows
+
+
+def _state(state: str, open_qa: int, open_third: int) -> str:
+    if state == "final":
+        return STATE_FINAL
+    if state == "keying":
+        return STATE_KEYING
+    if open_qa:
+        return STATE_DISPUTED
+    if open_third:
+        return STATE_THIRD_KEY
+    return STATE_DECIDED
+
+
+def local_midnight(now: dt.datetime | None = None) -> dt.datetime:
+    """The start of today on this computer's clock, in UTC (for "today's" figures)."""
+    local = (now or m.utcnow()).astimezone()
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.timezone.utc)
+
+
+def lead_figures(central: Store, actor: Actor, *, since: dt.datetime | None = None,
+                 idle_gap: dt.timedelta = IDLE_GAP) -> LeadFigures:
+    """The actor's decisions since `since` (default: local midnight) and decisions per hour."""
+    require_role(actor, *QA_ROLES)
+    since = since or local_midnight()
+    with central.session() as s:
+        times = list(s.scalars(
+            select(m.Resolution.decided_at)
+            .where(m.Resolution.decided_by == actor.id, m.Resolution.how == "qa", m.Resolution.decided_at >= since)
+            .order_by(m.Resolution.decided_at)
+        ))
+    limit = idle_gap.total_seconds()
+    gaps = [g for g in ((b - a).total_seconds() for a, b in zip(times, times[1:])) if g <= limit]
+    active = sum(gaps)
+    per_hour = len(gaps) / (active / 3600) if gaps and active > 0 else None
+    return LeadFigures(since, len(times), active, per_hour)
+

@@ -20,6 +20,8 @@ class Settings:
     lock_after_minutes: float = 10.0
     purge_after_push: bool = True
     station_name: str = ""
+    # Tiny teams: a QA lead may decide documents they keyed (each such decision is flagged in the audit).
+    qa_allow_own_entries: bool = False
 
 
 def load_settings(ws: "Workspace") -> Settings:
