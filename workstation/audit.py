@@ -11,6 +11,16 @@ the first broken event. Appends are serialised so two writers never fork the cha
 PostgreSQL by a transaction-scoped advisory lock, on SQLite by the database's single writer (the
 event is inserted first, which takes the write lock, then chained to its predecessor).
 
+Unchained appends (PostgreSQL): a chained append holds the lock until its commit, so appenders
+queue for one disk flush each (a few hundred a second at most). The claim, the one hot path
+(hundreds of stations at shift start), appends unchained instead: it holds the same advisory lock
+in *shared* mode (`UNCHAINED_LOCK`, taken before the row gets its `seq`), so such appends run side
+by side and share flushes, and writes the event with empty hashes, in its own transaction as ever.
+`chain_pending` takes the lock exclusively, which waits for those appends to commit, and chains
+the unchained tail in `seq` order; `record` does the same before every chained append, and the
+claimers call it every few seconds. Until then the newest events are not yet tamper-evident;
+`verify` counts them as pending, and `workstation audit verify` chains them first.
+
 A chain alone cannot tell that its newest events were cut off; the count and last hash printed by
 `workstation audit verify` are meant to be noted by the administrator (see the README).
 """
@@ -27,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, bindparam, func, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
 from workstation import models as m
@@ -37,6 +47,8 @@ if TYPE_CHECKING:
 
 # "KWAU" as an integer: the advisory lock that serialises appends on PostgreSQL.
 _PG_LOCK_KEY = 0x4B574155
+# Evaluated by an unchained append before its INSERT (see the module docstring).
+UNCHAINED_LOCK: ColumnElement[None] = func.pg_advisory_xact_lock_shared(literal_column(str(_PG_LOCK_KEY)))
 # Details are short codes and counts; a long string here is most likely a keyed value.
 _MAX_DETAIL_TEXT = 200
 CSV_COLUMNS = ("seq", "id", "at", "user_id", "username", "action", "subject", "details", "prev_hash", "hash")
@@ -76,7 +88,9 @@ def _who(s: Session, actor: Actor | uuid.UUID | None) -> tuple[uuid.UUID | None,
     if isinstance(actor, uuid.UUID):
         username = s.scalar(select(m.User.username).where(m.User.id == actor))
         return actor, username or ""
-    return actor.id, actor.username  # type: ignore[return-value]
+    if actor.id == uuid.UUID(int=0):  # auth.operator: a headless command run without an account
+        return None, actor.username
+    return actor.id, actor.username
 
 
 def record(
@@ -99,18 +113,86 @@ def record(
     bind = s.get_bind()
     if bind.dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        prev = _chain_tail(s)  # unchained appends committed before the lock was granted go first
         s.add(event)
         s.flush()
     else:
         s.add(event)
         s.flush()  # the insert takes SQLite's write lock: nobody appends between here and commit
-    prev = s.scalar(select(m.AuditEvent.hash).where(m.AuditEvent.seq < event.seq)
-                    .order_by(m.AuditEvent.seq.desc()).limit(1)) or ""
+        prev = s.scalar(select(m.AuditEvent.hash).where(m.AuditEvent.seq < event.seq)
+                        .order_by(m.AuditEvent.seq.desc()).limit(1)) or ""
     digest = event_hash(prev, event)
     s.execute(update(m.AuditEvent).where(m.AuditEvent.seq == event.seq).values(prev_hash=prev, hash=digest),
               execution_options={"synchronize_session": False})
     event.prev_hash, event.hash = prev, digest
     return event
+
+
+def record_unchained(
+    s: Session,
+    action: str,
+    *,
+    actor: Actor | uuid.UUID | None = None,
+    subject: str = "",
+    details: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    """Append one event in the caller's transaction without waiting for other appenders; it is
+    chained later by `chain_pending`. Elsewhere than PostgreSQL the same as `record`."""
+    if s.get_bind().dialect.name != "postgresql":
+        record(s, action, actor=actor, subject=subject, details=details, at=at)
+        return
+    user_id, name = _who(s, actor)
+    s.execute(select(UNCHAINED_LOCK))
+    s.add(m.AuditEvent(
+        id=m.new_id(), at=at or m.utcnow(), user_id=user_id, username=name[:64], action=action,
+        subject=subject[:256], details=_check_details(details or {}), prev_hash="", hash="",
+    ))
+    s.flush()
+
+
+def _chain_tail(s: Session) -> str:
+    """Chain the unchained newest events in `seq` order; returns the chain's last hash.
+
+    The caller holds the advisory lock exclusively, so every unchained append that got a `seq`
+    has committed or rolled back. Unchained events are always a tail: everything after the newest
+    chained event (found by walking the primary key backwards).
+    """
+    table = m.AuditEvent.__table__
+    anchor = select(table.c.seq).where(table.c.hash != "").order_by(table.c.seq.desc()).limit(1)
+    rows = s.execute(
+        select(table.c.seq, table.c.id, table.c.at, table.c.user_id, table.c.username, table.c.action,
+               table.c.subject, table.c.details, table.c.hash)
+        .where(table.c.seq >= func.coalesce(anchor.scalar_subquery(), 0))
+        .order_by(table.c.seq)
+    ).all()
+    prev = ""
+    if rows and rows[0].hash:
+        prev, rows = rows[0].hash, rows[1:]
+    chained = []
+    for row in rows:
+        digest = event_hash(prev, row)  # type: ignore[arg-type]  # a row has the event's fields
+        chained.append({"b_seq": row.seq, "b_prev": prev, "b_hash": digest})
+        prev = digest
+    if chained:
+        s.execute(update(table).where(table.c.seq == bindparam("b_seq"))
+                  .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")), chained)
+    return prev
+
+
+def chain_pending(s: Session) -> int:
+    """Chain the events appended unchained; returns how many there were.
+
+    Takes the append lock until `s`'s transaction ends: commit soon.
+    """
+    if s.get_bind().dialect.name != "postgresql":
+        return 0  # only PostgreSQL appends unchained
+    s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    table = m.AuditEvent.__table__
+    before = s.scalar(select(func.count()).select_from(table).where(table.c.hash == "")) or 0
+    if before:
+        _chain_tail(s)
+    return int(before)
 
 
 @dataclass(frozen=True)
@@ -119,6 +201,7 @@ class Verification:
     last_hash: str
     broken_seq: int | None = None
     problem: str = ""
+    pending: int = 0  # newest events appended unchained, not chained yet
 
     @property
     def ok(self) -> bool:
@@ -141,8 +224,16 @@ def verify(s: Session) -> Verification:
     """Walk the chain from the first event; the first event that does not fit is named."""
     prev = ""
     count = 0
+    pending = 0
     for event in _events(s):
+        if event.hash == "" and event.prev_hash == "":  # appended unchained; chained later
+            pending += 1
+            continue
         count += 1
+        if pending:
+            return Verification(count, prev, event.seq,
+                                f"event {event.seq} ({event.action}) is chained after events that are not: "
+                                "an event's hashes were blanked")
         if event.prev_hash != prev:
             return Verification(count, prev, event.seq,
                                 f"event {event.seq} ({event.action}) does not follow the event before it: "
@@ -151,11 +242,17 @@ def verify(s: Session) -> Verification:
             return Verification(count, prev, event.seq,
                                 f"event {event.seq} ({event.action}) was changed after it was written")
         prev = event.hash
-    return Verification(count, prev)
+    return Verification(count, prev, pending=pending)
 
 
-def export_csv(s: Session, out: Path) -> int:
-    """Write every event to `out` as CSV (UTF-8); returns the number of events."""
+def export_csv(s: Session, out: Path, *, by: Actor) -> int:
+    """Write every event to `out` as CSV (UTF-8); returns the number of events.
+
+    The export itself is recorded (in `s`'s transaction) after the events it wrote.
+    """
+    from workstation.auth import require
+
+    require(by, "audit.export")
     count = 0
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
@@ -169,4 +266,5 @@ def export_csv(s: Session, out: Path) -> int:
             ])
             count += 1
     tmp.replace(out)
+    record(s, "audit.export", actor=by, details={"events": count})
     return count

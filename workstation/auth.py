@@ -4,6 +4,15 @@ Roles: keyer (keys work), qa (settles disputes), supervisor (watches figures and
 (everything, including users). A service that reads or changes data takes an `Actor` and calls
 `require_role` first; the UI hiding a menu is a convenience, not the control.
 
+What each role may do is one table, `PERMISSIONS` (an action name -> the roles that may do it;
+admin may do everything). Services call `require(actor, action)`; a service that is handed a user
+id instead of an `Actor` calls `require_user(session, user_id, action)`, which reads the role
+from the database, so a forged id with a made-up role gets nowhere.
+
+Headless commands act as an account (`--as NAME` and its password) or, without one, as the
+machine's `operator(...)`: whoever runs them holds the central database's credentials, which give
+every right at the database level anyway; they are audited under their OS user name.
+
 Passwords are stored as argon2id hashes. After `MAX_FAILURES` wrong passwords in a row an account
 is locked for `LOCKOUT` (both configurable per call, the station passes the settings). Every
 login, failure, lockout and user change is written to the audit log; a password never is.
@@ -29,6 +38,21 @@ MIN_PASSWORD_LENGTH = 8
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
 _hasher = PasswordHasher()
+
+# Who may do what. Admin may do everything, so it is not listed; () means admin only.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "work.claim": ("keyer", "qa"),  # list offers, claim, pull, key, push
+    "qa.review": ("qa",),  # the QA queue, decisions, undo
+    "dashboard": ("supervisor",),  # figures per keyer, field, hour; batch progress
+    "export": ("supervisor",),  # final values and the per-entry audit export of a batch
+    "import": (),  # new batches
+    "templates": (),  # registering template versions
+    "users.list": ("supervisor",),
+    "users.manage": (),  # add, change role, enable/disable, reset others' passwords
+    "audit.export": ("supervisor",),  # the audit log as CSV
+}
+# The actor of a headless command run without --as (see `operator`).
+OPERATOR_ID = uuid.UUID(int=0)
 
 
 @dataclass(frozen=True)
@@ -56,6 +80,37 @@ def require_role(actor: Actor, *roles: str) -> None:
             f"{actor.username} ({actor.role}) may not do this; it needs the {wanted} role.",
             "Ask an administrator if your role should change.",
         )
+
+
+def roles_for(action: str) -> tuple[str, ...]:
+    """Every role that may do `action`, admin included (KeyError for an unknown action)."""
+    return (*PERMISSIONS[action], "admin")
+
+
+def allowed(actor: Actor, action: str) -> bool:
+    return actor.has_role(*PERMISSIONS[action])
+
+
+def require(actor: Actor, action: str) -> None:
+    """Refuse unless the actor's role may do `action` (see `PERMISSIONS`)."""
+    require_role(actor, *PERMISSIONS[action])
+
+
+def require_user(s: Session, user_id: uuid.UUID, action: str) -> Actor:
+    """`require` for services handed a user id: the role and state are read from `s`."""
+    user = s.get(m.User, user_id)
+    if user is None:
+        raise NotFound("That user does not exist.", "Log in again.")
+    if not user.active:
+        raise PermissionDenied(f"The account {user.username} is disabled.", "Ask an administrator to enable it.")
+    actor = _actor(user)
+    require(actor, action)
+    return actor
+
+
+def operator(os_user: str) -> Actor:
+    """The actor of a headless command run without an account (`os:NAME` in the audit log)."""
+    return Actor(OPERATOR_ID, os_user[:64], "admin", "operator")
 
 
 def _actor(user: m.User) -> Actor:
@@ -108,7 +163,7 @@ def create_user(store: Store, by: Actor | None, username: str, role: str, passwo
             if role != "admin":
                 raise PermissionDenied("The first account must be an administrator.")
         else:
-            require_role(by, "admin")
+            require(by, "users.manage")
         if s.scalar(select(m.User.id).where(m.User.username == name)) is not None:
             raise KnownError(f"A user named {name} exists already.", "Pick another user name.")
         user = m.User(username=name, display_name=display_name or name, role=role, password_hash=hashed)
@@ -126,11 +181,13 @@ def _user(s: Session, username: str) -> m.User:
 
 
 def authenticate(store: Store, username: str, password: str, *, now: dt.datetime | None = None,
-                 max_failures: int = MAX_FAILURES, lockout: dt.timedelta = LOCKOUT) -> Actor:
+                 max_failures: int = MAX_FAILURES, lockout: dt.timedelta = LOCKOUT,
+                 action: str = "login") -> Actor:
     """The actor for a right user name and password; `AuthError` with a plain message otherwise.
 
     Failures are counted (and committed) even though the call raises; the message never says
-    whether the user name or the password was wrong.
+    whether the user name or the password was wrong. `action` names the success in the audit
+    log ("login", or "station.unlock" when a locked station is unlocked).
     """
     now = now or m.utcnow()
     wrong = AuthError("The user name or password is wrong.", "Try again; the account locks after repeated failures.")
@@ -166,19 +223,32 @@ def authenticate(store: Store, username: str, password: str, *, now: dt.datetime
             user.locked_until = None
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = _hasher.hash(password)
-            audit.record(s, "login", actor=user.id)
+            audit.record(s, action, actor=user.id)
             return _actor(user)
     assert failure is not None
     raise failure
 
 
+def unlock(store: Store, actor: Actor, password: str, *, now: dt.datetime | None = None,
+           max_failures: int = MAX_FAILURES, lockout: dt.timedelta = LOCKOUT) -> None:
+    """Unlocking a locked station: only the locked user's own password, counted like a login.
+
+    Raises `AuthError` (wrong password, account locked or disabled meanwhile); a wrong password
+    here counts toward the lockout exactly as at the login.
+    """
+    again = authenticate(store, actor.username, password, now=now, max_failures=max_failures,
+                         lockout=lockout, action="station.unlock")
+    if again.id != actor.id:  # the account was deleted and made again under the same name
+        raise AuthError("This station is locked by another account.", "Log the locked session out.")
+
+
 def verify_password(store: Store, actor: Actor, password: str) -> bool:
-    """Unlocking a locked station: the same user's password, counted like a login."""
+    """`unlock` as a yes or no."""
     try:
-        again = authenticate(store, actor.username, password)
+        unlock(store, actor, password)
     except AuthError:
         return False
-    return again.id == actor.id
+    return True
 
 
 def set_password(store: Store, by: Actor, username: str, new_password: str) -> None:
@@ -187,7 +257,7 @@ def set_password(store: Store, by: Actor, username: str, new_password: str) -> N
     with store.transaction() as s:
         user = _user(s, username)
         if user.id != by.id:
-            require_role(by, "admin")
+            require(by, "users.manage")
         user.password_hash = hashed
         user.failed_logins = 0
         user.locked_until = None
@@ -195,7 +265,7 @@ def set_password(store: Store, by: Actor, username: str, new_password: str) -> N
 
 
 def set_role(store: Store, by: Actor, username: str, role: str) -> None:
-    require_role(by, "admin")
+    require(by, "users.manage")
     _check_role(role)
     with store.transaction() as s:
         user = _user(s, username)
@@ -206,7 +276,7 @@ def set_role(store: Store, by: Actor, username: str, role: str) -> None:
 
 
 def set_active(store: Store, by: Actor, username: str, active: bool) -> None:
-    require_role(by, "admin")
+    require(by, "users.manage")
     with store.transaction() as s:
         user = _user(s, username)
         if user.id == by.id and not active:
@@ -227,7 +297,7 @@ class UserRow:
 
 
 def list_users(store: Store, by: Actor) -> list[UserRow]:
-    require_role(by, "supervisor", "admin")
+    require(by, "users.list")
     with store.session() as s:
         return [UserRow(u.username, u.display_name, u.role, u.active, u.locked_until)
                 for u in s.scalars(select(m.User).order_by(m.User.username))]

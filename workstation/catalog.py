@@ -1,26 +1,46 @@
-"""Templates in the database: registered once per version, immutable, read back by id."""
+"""Templates in the database: registered once per version, immutable, read back by id.
+
+`add_template` is the service (administrators only, audited); `register_template` is the step
+inside a caller's transaction that a service which has checked the role already (an import)
+uses. Registering a new version is audited as "template.register" either way.
+"""
 
 from __future__ import annotations
 
 import threading
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workstation import audit
 from workstation import models as m
 from workstation.errors import KnownError, NotFound
 from workstation.templates import FormTemplate, parse_template
+
+if TYPE_CHECKING:
+    from workstation.auth import Actor
+    from workstation.store import Store
 
 _cache: dict[uuid.UUID, FormTemplate] = {}
 _cache_lock = threading.Lock()
 
 
-def register_template(s: Session, template: FormTemplate) -> m.Template:
+def add_template(store: "Store", by: "Actor", template: FormTemplate) -> uuid.UUID:
+    """Register a template version as an administrator; returns its id (the same for a repeat)."""
+    from workstation.auth import require
+
+    require(by, "templates")
+    with store.transaction() as s:
+        return register_template(s, template, by=by).id
+
+
+def register_template(s: Session, template: FormTemplate, *, by: "Actor | None" = None) -> m.Template:
     """Store a template version; registering the same text again returns the stored row.
 
     A changed text under an existing name and version is refused: stored versions are
-    immutable because entries were keyed against them.
+    immutable because entries were keyed against them. The caller has checked the role.
     """
     row = s.scalars(
         select(m.Template).where(m.Template.name == template.name, m.Template.version == template.version)
@@ -41,6 +61,8 @@ def register_template(s: Session, template: FormTemplate) -> m.Template:
     )
     s.add(row)
     s.flush()
+    audit.record(s, "template.register", actor=by, subject=f"{template.name} v{template.version}",
+                 details={"sha256": template.sha256, "fields": len(template.field_paths())})
     return row
 
 

@@ -5,6 +5,10 @@ the template spells them). A field marked illegible or blank on the paper export
 and its mark in the `flags` column (CSV: `path=mark;...`) or object (JSON Lines). Line items are
 `lines[1].cpt ...` columns up to the most rows any document of the batch has (CSV) or a list of
 row objects (JSON Lines). A batch with documents not yet final is refused unless `partial`.
+
+Exports are for supervisors and administrators (`auth.require(by, "export")`), and every export
+is written to the audit log in the caller's transaction. Final values go out in clear (they are
+the product); the per-entry audit export masks sensitive fields for anyone but an administrator.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workstation import audit
 from workstation import models as m
+from workstation.auth import Actor, require
 from workstation.catalog import batch_by_name, template_for_batch
 from workstation.compare import ordered_paths
 from workstation.errors import KnownError
 from workstation.fields import export_value
+from workstation.privacy import shown
 from workstation.templates import parse_path
 
 FORMATS = ("csv", "jsonl")
@@ -37,7 +44,10 @@ class ExportReport:
     path: Path
 
 
-def export_batch(s: Session, batch_name: str, fmt: str, out: Path, *, partial: bool = False) -> ExportReport:
+def export_batch(s: Session, batch_name: str, fmt: str, out: Path, *, by: Actor,
+                 partial: bool = False) -> ExportReport:
+    """Write the batch's final values to `out` (replaced only once complete)."""
+    require(by, "export")
     if fmt not in FORMATS:
         raise KnownError(f"Unknown export format {fmt!r}.", "Use csv or jsonl.")
     batch = batch_by_name(s, batch_name)
@@ -74,6 +84,8 @@ def export_batch(s: Session, batch_name: str, fmt: str, out: Path, *, partial: b
             for doc in final_docs:
                 handle.write(json.dumps(_json_record(template, doc, finals[doc.id]), ensure_ascii=False) + "\n")
     tmp.replace(out)
+    audit.record(s, "export", actor=by, subject=batch.name,
+                 details={"format": fmt, "documents": len(final_docs), "not_final": unfinished})
     return ExportReport(batch_name, len(final_docs), out)
 
 
@@ -97,9 +109,11 @@ def _json_record(template: Any, doc: m.Document, values: dict[str, tuple[str, st
     return record
 
 
-def export_audit(s: Session, batch_name: str, out: Path) -> int:
+def export_audit(s: Session, batch_name: str, out: Path, *, by: Actor) -> int:
     """Every keyed value of the batch: who, which pass, keystrokes, time, and how it was decided."""
+    require(by, "export")
     batch = batch_by_name(s, batch_name)
+    template = template_for_batch(s, batch.id)
     keyer = m.User.__table__.alias("keyer")
     decider = m.User.__table__.alias("decider")
     query = (
@@ -120,13 +134,32 @@ def export_audit(s: Session, batch_name: str, out: Path) -> int:
     )
     count = 0
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
+    tmp = out.with_name(out.name + ".part")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["seq", "source_name", "pass", "keyer", "field", "value", "flag", "overridden", "keystrokes",
                          "active_ms", "pause_ms", "saved_at", "matches_final", "error_class", "decided", "decided_by", "reason"])
         for row in s.execute(query):
             values = list(row)
+            values[5] = _shown_value(by, template, values[4], values[5])
             values[11] = values[11].isoformat() if values[11] else ""
             writer.writerow(values)
             count += 1
+    tmp.replace(out)
+    audit.record(s, "export.audit", actor=by, subject=batch.name, details={"values": count})
     return count
+
+
+def _shown_value(by: Actor, template: Any, path: str, value: str) -> str:
+    try:
+        spec = template.spec(path)
+    except KeyError:  # a path the template no longer knows: treat it as sensitive
+        return shown(by, _UNKNOWN_FIELD, value)
+    return shown(by, spec, value)
+
+
+class _UnknownField:
+    sensitive = True
+
+
+_UNKNOWN_FIELD: Any = _UnknownField()

@@ -9,6 +9,10 @@ a lost connection never leaves half a document, and every stored document is key
 
 The batch row is written with the first good document: if no file can be imported, no empty
 batch is left behind. A file that cannot be read is skipped and reported with its reason.
+
+Only administrators import (`auth.require(by, "import")`); the import is audited. A file name
+that is not valid UTF-8 (possible on Linux) is stored and reported with U+FFFD in place of the
+bytes that cannot be decoded; the file itself is still read by its real path.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import unicodedata
 import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -29,8 +34,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
-from workstation import catalog
+from workstation import audit, catalog
 from workstation import models as m
+from workstation.auth import Actor, require
 from workstation.errors import DatabaseUnavailable, KnownError
 from workstation.images import SUPPORTED_SUFFIXES, PageImage, UnreadableImage, read_pages
 from workstation.resources import sample_template_paths
@@ -74,6 +80,7 @@ class _Batch:
     name: str
     priority: int
     template: FormTemplate
+    by: Actor
     stored: bool = False
     documents: int = 0
     pages: int = 0
@@ -88,6 +95,7 @@ def import_paths(
     batch_name: str,
     paths: Sequence[Path],
     *,
+    by: Actor,
     priority: int = 0,
     progress: Progress | None = None,
 ) -> ImportReport:
@@ -96,6 +104,7 @@ def import_paths(
     Raises `KnownError` before anything is written when the batch name is taken or invalid, a
     path does not exist, no files are found, or the template clashes with a stored version.
     """
+    require(by, "import")
     name = _check_batch_name(batch_name)
     files = collect_files(paths)
     if not files:
@@ -104,7 +113,7 @@ def import_paths(
             f"Give scan files or folders holding them ({' '.join(SUPPORTED_SUFFIXES)}).",
         )
     _preflight(central, template, name)
-    batch = _Batch(uuid.uuid4(), name, priority, template)
+    batch = _Batch(uuid.uuid4(), name, priority, template, by)
     total = len(files)
     if progress:
         progress(0, total, "")
@@ -121,6 +130,8 @@ def import_paths(
         "import of batch %s: %d documents, %d pages, %d new images, %d skipped files",
         name, batch.documents, batch.pages, batch.images_new, len(batch.skipped),
     )
+    if batch.stored:
+        _audit_import(central, batch)
     return ImportReport(
         batch_id=batch.id,
         batch_name=name,
@@ -160,17 +171,30 @@ def collect_files(paths: Sequence[Path]) -> list[ScanFile]:
     for given in paths:
         path = Path(given).expanduser()
         if path.is_dir():
-            candidates = [ScanFile(f, f.relative_to(path).as_posix()) for f in _walk(path)]
+            candidates = [ScanFile(f, display_name(f.relative_to(path).as_posix())) for f in _walk(path)]
         elif path.is_file():
-            candidates = [ScanFile(path, path.name)]
+            candidates = [ScanFile(path, display_name(path.name))]
         else:
-            raise KnownError(f"{path} does not exist.", "Check the path of the scans to import.")
+            raise KnownError(f"{display_name(str(path))} does not exist.", "Check the path of the scans to import.")
         for scan in candidates:
             key = scan.path.resolve()
             if key not in seen:
                 seen.add(key)
                 found.append(scan)
     return found
+
+
+def display_name(name: str) -> str:
+    """A file name fit to store, log and print: undecodable bytes become U+FFFD.
+
+    Python hands back bytes of a name that are not valid in the file system's encoding as lone
+    surrogates, which no database driver, UTF-8 log file or terminal accepts.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", errors="replace")
+    return name
 
 
 def _walk(root: Path) -> Iterator[Path]:
@@ -235,6 +259,9 @@ def _check_batch_name(batch_name: str) -> str:
         raise KnownError("The batch needs a name.", "Give one with --batch NAME.")
     if len(name) > _NAME_MAX:
         raise KnownError(f"The batch name is longer than {_NAME_MAX} characters.", "Choose a shorter name.")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+        raise KnownError(f"The batch name {display_name(name)!r} holds control characters or bytes that are not text.",
+                         "Use letters, digits, spaces and punctuation.")
     return name
 
 
@@ -292,9 +319,11 @@ def _write_document(central: Store, batch: _Batch, scan: ScanFile, pages: list[P
     """
     with central.transaction() as s:
         if not batch.stored:
-            template_row = catalog.register_template(s, batch.template)
+            template_row = catalog.register_template(s, batch.template, by=batch.by)
             s.add(m.Batch(id=batch.id, name=batch.name, template_id=template_row.id, priority=batch.priority))
             s.flush()
+            audit.record(s, "batch.create", actor=batch.by, subject=batch.name,
+                         details={"template": f"{batch.template.name} v{batch.template.version}"})
         new = _store_images(s, pages)
         document_id = m.new_id()
         now = m.utcnow()
@@ -312,6 +341,12 @@ def _write_document(central: Store, batch: _Batch, scan: ScanFile, pages: list[P
             for pass_no in (m.PASS_FIRST, m.PASS_SECOND)
         ])
     return new
+
+
+def _audit_import(central: Store, batch: _Batch) -> None:
+    with central.transaction() as s:
+        audit.record(s, "batch.import", actor=batch.by, subject=batch.name,
+                     details={"documents": batch.documents, "pages": batch.pages, "skipped": len(batch.skipped)})
 
 
 def _partial_hint(batch: _Batch) -> str:

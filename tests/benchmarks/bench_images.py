@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 
 from tests.benchmarks.__main__ import Report
 from tests.workstation import imagefiles
+from workstation.auth import operator
 from workstation.images import decode_page, pages_from_bytes
 from workstation.importer import import_paths, resolve_template_arg
 from workstation.store import open_central
@@ -58,7 +59,7 @@ def _import_rate(url: str, scans: Path, run: int) -> float:
     central = open_central(url, create=True)
     try:
         started = time.perf_counter()
-        result = import_paths(central, resolve_template_arg("cms1500"), f"bench-{run}", [scans])
+        result = import_paths(central, resolve_template_arg("cms1500"), f"bench-{run}", [scans], by=operator("bench"))
         elapsed = time.perf_counter() - started
     finally:
         central.dispose()

@@ -12,12 +12,15 @@ from sqlalchemy import func, select
 from tests.workstation import imagefiles as files
 from workstation import importer, work
 from workstation import models as m
+from workstation.auth import operator
 from workstation.errors import KnownError, TemplateError
 from workstation.images import decode_page
 from workstation.importer import import_paths, resolve_template_arg
 from workstation.resources import resource_path
 from workstation.store import Store
 from workstation.templates import FormTemplate
+
+ADMIN = operator("os:test")
 
 SMALL = (620, 877)
 
@@ -35,7 +38,7 @@ def count(central: Store, model: type[m.Base]) -> int:
 def test_mixed_folder_imports_the_good_files_and_names_each_bad_one(central: Store, template: FormTemplate, tmp_path: Path) -> None:
     good = files.mixed_folder(tmp_path / "scans", size=SMALL)
 
-    report = import_paths(central, template, "March claims", [tmp_path / "scans"], priority=3)
+    report = import_paths(central, template, "March claims", [tmp_path / "scans"], by=ADMIN, priority=3)
 
     assert report.batch_name == "March claims"
     assert report.documents == 4
@@ -68,7 +71,7 @@ def test_pages_keep_their_order_and_content(central: Store, template: FormTempla
     sources = [files.form_page(seed, SMALL) for seed in (11, 12, 13)]
     files.write(tmp_path / "doc.tif", files.tiff_bytes(sources))
 
-    report = import_paths(central, template, "ordered", [tmp_path / "doc.tif"])
+    report = import_paths(central, template, "ordered", [tmp_path / "doc.tif"], by=ADMIN)
 
     with central.session() as s:
         rows = s.execute(
@@ -88,8 +91,8 @@ def test_the_same_page_is_stored_once(central: Store, template: FormTemplate, tm
     files.write(tmp_path / "scans" / "one.tif", page)
     files.write(tmp_path / "scans" / "two.tif", page)  # the same sheet scanned into two files
 
-    first = import_paths(central, template, "first", [tmp_path / "scans"])
-    again = import_paths(central, template, "again", [tmp_path / "scans" / "one.tif"])
+    first = import_paths(central, template, "first", [tmp_path / "scans"], by=ADMIN)
+    again = import_paths(central, template, "again", [tmp_path / "scans" / "one.tif"], by=ADMIN)
 
     assert (first.documents, first.pages, first.images_new, first.images_reused) == (2, 2, 1, 1)
     assert (again.documents, again.images_new, again.images_reused) == (1, 0, 1)
@@ -103,10 +106,10 @@ def test_the_same_page_is_stored_once(central: Store, template: FormTemplate, tm
 def test_a_taken_batch_name_is_refused_before_anything_is_written(central: Store, template: FormTemplate, tmp_path: Path) -> None:
     files.write(tmp_path / "a.png", files.image_bytes(files.form_page(1, SMALL, mode="L"), "PNG"))
     files.write(tmp_path / "b.png", files.image_bytes(files.form_page(2, SMALL, mode="L"), "PNG"))
-    import_paths(central, template, "weekly", [tmp_path / "a.png"])
+    import_paths(central, template, "weekly", [tmp_path / "a.png"], by=ADMIN)
 
     with pytest.raises(KnownError, match="already exists") as caught:
-        import_paths(central, template, "weekly", [tmp_path / "b.png"])
+        import_paths(central, template, "weekly", [tmp_path / "b.png"], by=ADMIN)
 
     assert caught.value.hint
     assert count(central, m.Document) == 1
@@ -117,7 +120,7 @@ def test_no_importable_file_leaves_no_batch(central: Store, template: FormTempla
     files.write(tmp_path / "bad" / "empty.tif", b"")
     files.write(tmp_path / "bad" / "notes.txt", b"hello")
 
-    report = import_paths(central, template, "nothing", [tmp_path / "bad"])
+    report = import_paths(central, template, "nothing", [tmp_path / "bad"], by=ADMIN)
 
     assert report.documents == 0
     assert [name for name, _reason in report.skipped] == ["empty.tif", "notes.txt"]
@@ -125,7 +128,7 @@ def test_no_importable_file_leaves_no_batch(central: Store, template: FormTempla
     assert count(central, m.Task) == 0
     # The name is still free.
     files.write(tmp_path / "ok" / "page.png", files.image_bytes(files.form_page(3, SMALL, mode="L"), "PNG"))
-    assert import_paths(central, template, "nothing", [tmp_path / "ok"]).documents == 1
+    assert import_paths(central, template, "nothing", [tmp_path / "ok"], by=ADMIN).documents == 1
 
 
 def test_a_failure_while_writing_a_document_leaves_no_part_of_it(
@@ -146,7 +149,7 @@ def test_a_failure_while_writing_a_document_leaves_no_part_of_it(
     monkeypatch.setattr(importer, "_store_images", failing_on_second)
 
     with pytest.raises(RuntimeError, match="disk full"):
-        import_paths(central, template, "interrupted", [tmp_path / "scans"])
+        import_paths(central, template, "interrupted", [tmp_path / "scans"], by=ADMIN)
 
     # Document 1 is complete; nothing of document 2 (not even its image) remains.
     assert count(central, m.Document) == 1
@@ -161,7 +164,7 @@ def test_folders_are_walked_recursively_in_natural_order(central: Store, templat
         files.write(tmp_path / "box" / name, png)
     progress: list[tuple[int, int, str]] = []
 
-    report = import_paths(central, template, "walked", [tmp_path / "box"], progress=lambda *a: progress.append(a))
+    report = import_paths(central, template, "walked", [tmp_path / "box"], by=ADMIN, progress=lambda *a: progress.append(a))
 
     with central.session() as s:
         names = s.scalars(select(m.Document.source_name).order_by(m.Document.seq)).all()
@@ -173,19 +176,19 @@ def test_folders_are_walked_recursively_in_natural_order(central: Store, templat
 
 def test_missing_paths_and_empty_folders_are_known_errors(central: Store, template: FormTemplate, tmp_path: Path) -> None:
     with pytest.raises(KnownError, match="does not exist"):
-        import_paths(central, template, "x", [tmp_path / "nowhere"])
+        import_paths(central, template, "x", [tmp_path / "nowhere"], by=ADMIN)
     (tmp_path / "empty").mkdir()
     with pytest.raises(KnownError, match="no files"):
-        import_paths(central, template, "x", [tmp_path / "empty"])
+        import_paths(central, template, "x", [tmp_path / "empty"], by=ADMIN)
     with pytest.raises(KnownError, match="needs a name"):
-        import_paths(central, template, "  ", [tmp_path / "empty"])
+        import_paths(central, template, "  ", [tmp_path / "empty"], by=ADMIN)
     assert count(central, m.Batch) == 0
 
 
 def test_imported_documents_can_be_claimed_in_order(central: Store, template: FormTemplate, tmp_path: Path) -> None:
     for seed in (1, 2, 3):
         files.write(tmp_path / "scans" / f"p{seed}.tif", files.tiff_bytes([files.form_page(seed, SMALL)]))
-    report = import_paths(central, template, "keyable", [tmp_path / "scans"])
+    report = import_paths(central, template, "keyable", [tmp_path / "scans"], by=ADMIN)
     with central.transaction() as s:
         keyer = m.User(username=f"k{uuid.uuid4().hex[:6]}", role="keyer", password_hash="x")
         s.add(keyer)
@@ -219,12 +222,12 @@ def test_a_name_taken_by_a_concurrent_import_is_reported_not_crashed(
     def preflight_then_lose_the_race(*args: object) -> None:
         real_preflight(*args)  # the name is free now...
         monkeypatch.setattr(importer, "_preflight", real_preflight)
-        import_paths(central, template, "race", [tmp_path / "a"])  # ...and now another import has it
+        import_paths(central, template, "race", [tmp_path / "a"], by=ADMIN)  # ...and now another import has it
 
     monkeypatch.setattr(importer, "_preflight", preflight_then_lose_the_race)
 
     with pytest.raises(KnownError, match="already exists"):
-        import_paths(central, template, "race", [tmp_path / "b"])
+        import_paths(central, template, "race", [tmp_path / "b"], by=ADMIN)
 
     assert count(central, m.Batch) == 1
     assert count(central, m.Document) == 1

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.workstation.centralseed import add_user, seed_batch
 from workstation import models as m
+from workstation.auth import operator
 from workstation.errors import KnownError
 from workstation.export import export_batch
 from workstation.resolve import documents_updated
@@ -79,9 +80,9 @@ def test_export_refuses_an_unfinished_batch_and_writes_jsonl_when_final(central:
     add_entry(central, batch.document_ids[0], 1, k1, values)
     add_entry(central, batch.document_ids[0], 2, k2, values)
     with central.session() as s, pytest.raises(KnownError, match="1 of 2 documents not final"):
-        export_batch(s, "C", "csv", tmp_path / "c.csv")
+        export_batch(s, "C", "csv", tmp_path / "c.csv", by=operator("os:test"))
     with central.session() as s:
-        report = export_batch(s, "C", "jsonl", tmp_path / "c.jsonl", partial=True)
+        report = export_batch(s, "C", "jsonl", tmp_path / "c.jsonl", by=operator("os:test"), partial=True)
     assert report.documents == 1
     (record,) = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text(encoding="utf-8").splitlines()]
     assert record["total_charge"] == "1200.00"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from workstation import audit
 from workstation.cli.context import CliContext
+from workstation.cli.users import acting, add_acting_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -15,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     actions.add_parser("verify", help="check that no event was edited or deleted (exit 1 if one was)")
     export = actions.add_parser("export", help="write every audit event to a CSV file")
     export.add_argument("--out", required=True, type=Path, help="CSV file to write")
+    add_acting_option(export)
     parser.set_defaults(func=run)
 
 
@@ -30,8 +32,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         print(f"AUDIT LOG TAMPERED: {result.problem}.")
         print(f"{result.events - 1} events before it are intact.")
         return 1
+    by = acting(args, ctx)
     with central.transaction() as s:
-        count = audit.export_csv(s, args.out)
-        audit.record(s, "audit.export", username=ctx.os_user(), details={"events": count})
+        count = audit.export_csv(s, args.out, by=by)
     print(f"wrote {count} audit events to {args.out}")
     return 0

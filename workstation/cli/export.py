@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workstation import audit
 from workstation.cli.context import CliContext
+from workstation.cli.users import acting, add_acting_option
 from workstation.export import FORMATS, export_audit, export_batch
 
 
@@ -18,19 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--partial", action="store_true", help="export the final documents of an unfinished batch")
     parser.add_argument("--audit", action="store_true",
                         help="also write every entry (who, pass, keystrokes, time, how decided) to OUT.audit.csv")
+    add_acting_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    by = acting(args, ctx)
     with ctx.central().transaction() as s:
-        report = export_batch(s, args.batch, args.format, args.out, partial=args.partial)
+        report = export_batch(s, args.batch, args.format, args.out, by=by, partial=args.partial)
         audit_rows = None
         if args.audit:
             audit_path = args.out.with_name(args.out.name + ".audit.csv")
-            audit_rows = export_audit(s, args.batch, audit_path)
-        audit.record(s, "export", subject=args.batch, username=ctx.os_user(),
-                     details={"format": args.format, "documents": report.documents, "audit": bool(args.audit),
-                              "via": "cli"})
+            audit_rows = export_audit(s, args.batch, audit_path, by=by)
     print(f"exported {report.documents} documents of {args.batch} to {report.path}")
     if audit_rows is not None:
         print(f"audit export: {audit_rows} keyed values to {audit_path}")

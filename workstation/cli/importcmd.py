@@ -10,6 +10,7 @@ from pathlib import Path
 
 from workstation.cli.context import CliContext
 from workstation.cli.progress import ProgressBar
+from workstation.cli.users import acting, add_acting_option
 from workstation.importer import ImportReport, import_paths, resolve_template_arg
 
 
@@ -26,13 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--priority", type=int, default=0, metavar="N",
                         help="queue priority; higher is keyed first (default 0)")
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="scan files or folders")
+    add_acting_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     template = resolve_template_arg(args.template)
     central = ctx.central()
-    report = import_paths(central, template, args.batch, args.paths, priority=args.priority,
+    report = import_paths(central, template, args.batch, args.paths, by=acting(args, ctx), priority=args.priority,
                           progress=ProgressBar(f"Importing {args.batch}"))
     print_report(report)
     return 0 if report.documents else 1

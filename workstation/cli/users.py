@@ -55,6 +55,20 @@ def _new_password(username: str) -> str:
 def _acting(args: argparse.Namespace, ctx: CliContext) -> auth.Actor:
     if not args.acting:
         raise KnownError("This change needs an administrator.", "Add --as NAME (an admin account) before the action.")
+    return acting(args, ctx)
+
+
+def add_acting_option(parser: argparse.ArgumentParser) -> None:
+    """`--as NAME` for a command that may act as an account (other commands use this too)."""
+    parser.add_argument("--as", dest="acting", metavar="NAME",
+                        help="act as this account (its password is asked for, or read from "
+                             "WORKSTATION_PASSWORD); default: the machine's operator")
+
+
+def acting(args: argparse.Namespace, ctx: CliContext) -> auth.Actor:
+    """The account named by `--as` once its password is right; else the machine's operator."""
+    if not getattr(args, "acting", None):
+        return auth.operator(ctx.os_user())
     password = _secret(f"Password for {args.acting}: ", "WORKSTATION_PASSWORD")
     return auth.authenticate(ctx.central(), args.acting, password)
 

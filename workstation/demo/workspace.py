@@ -162,7 +162,7 @@ def _batch(ws: Workspace, central: Store, name: str, template_name: str, fmt: st
         if progress:
             progress(f"importing {name}", done, total)
 
-    report = import_paths(central, template, name, [folder], progress=imported)
+    report = import_paths(central, template, name, [folder], by=auth.operator("demo"), progress=imported)
     if report.skipped:
         raise KnownError(f"The demo scans of {name} did not all import: {report.skipped[0][1]}.")
     return DemoBatch(name, template_name, report.documents, report.pages, truth_path)
