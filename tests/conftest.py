@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -20,6 +21,9 @@ from sqlalchemy.exc import OperationalError
 
 from workstation.paths import Workspace
 from workstation.store import Store, open_central
+
+if TYPE_CHECKING:
+    from tests.pgnet import PasswordRefusingServer, TcpProxy
 
 PG_URL = os.environ.get("WORKSTATION_TEST_PG_URL", "postgresql+psycopg://localhost/test")
 REQUIRE_PG = os.environ.get("WORKSTATION_REQUIRE_PG") == "1"
@@ -134,3 +138,37 @@ def local(ws: Workspace) -> Iterator[Store]:
     store = open_local(ws.local_url)
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def pg_proxy(pg_schema_url: str) -> Iterator["TcpProxy"]:
+    """A TCP proxy in front of the test PostgreSQL; `proxy.url` reaches a fresh schema through it.
+
+    `proxy.stop()` takes the database away (port closed, live connections cut) and
+    `proxy.start()` brings it back on the same port, so one URL goes down and comes back.
+    """
+    from sqlalchemy.engine import make_url
+
+    from tests.pgnet import TcpProxy
+
+    target = make_url(pg_schema_url)
+    proxy = TcpProxy(target.host or "localhost", target.port or 5432)
+    proxy.start()
+    proxy.url = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def refusing_server() -> Iterator["PasswordRefusingServer"]:
+    """A server on loopback that asks for a password and refuses it, as PostgreSQL does."""
+    from tests.pgnet import PasswordRefusingServer
+
+    server = PasswordRefusingServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -8,16 +8,24 @@ URL only in memory when the engine is made.
 from __future__ import annotations
 
 import logging
+import re
 
 import keyring
 from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from workstation.errors import CredentialError, KnownError
+from workstation.errors import CredentialError, DatabaseUnavailable, KnownError
+from workstation.store import redact
 
 SERVICE = "KeyingWorkstation central database"
 log = logging.getLogger(__name__)
+
+# How a PostgreSQL server says no to who is connecting. libpq reports connection failures as
+# text (psycopg gives no SQLSTATE for them), so the known phrasings are matched as well.
+_REFUSED_SQLSTATES = {"28P01", "28000"}
+_REFUSED_PHRASES = ("authentication failed", "no password supplied", "no pg_hba.conf entry")
+_UNKNOWN_ROLE = re.compile(r'role "[^"]*" does not exist')
 
 
 def _parse(url: str) -> URL:
@@ -94,3 +102,44 @@ def with_password(url: str) -> str:
             "Run `workstation central login` to store it in the credential store.",
         )
     return _parse(url).set(password=password).render_as_string(hide_password=False)
+
+
+def login_refused(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) is the server refusing the user name or password.
+
+    Such a failure is not "offline": retrying will not help until someone stores the right
+    password, so callers say so instead of waiting for the network.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if str(getattr(current, "sqlstate", "") or "") in _REFUSED_SQLSTATES:
+            return True
+        wrapped = getattr(current, "orig", None)
+        if wrapped is None:  # a SQLAlchemy wrapper's text holds the statement: read the driver's own
+            text = str(current).lower()
+            if any(phrase in text for phrase in _REFUSED_PHRASES) or _UNKNOWN_ROLE.search(text):
+                return True
+        current = wrapped or current.__cause__ or current.__context__
+    return False
+
+
+def refused_error(url: str) -> CredentialError:
+    """The sentence for a refused login to the central database at `url`."""
+    return CredentialError(
+        f"The central database refused the user name or password for {credential_key(url)}.",
+        "Run `workstation central login` again with the right password.",
+    )
+
+
+def connect_error(url: str, exc: BaseException) -> KnownError:
+    """What to tell a person when connecting to the central database at `url` failed with `exc`."""
+    if login_refused(exc):
+        return refused_error(url)
+    detail = str(getattr(exc, "orig", None) or exc.__cause__ or exc).strip().splitlines()
+    reason = f": {detail[0].rstrip('.')}" if detail and detail[0] else ""
+    return DatabaseUnavailable(
+        f"The central database at {redact(url)} cannot be reached{reason}.",
+        "Check the address, the network and that the database server is running.",
+    )

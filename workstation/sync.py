@@ -28,7 +28,7 @@ from sqlalchemy import table as sa_table
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from workstation import audit, resolve
+from workstation import audit, resolve, secrets
 from workstation import models as m
 from workstation.errors import KnownError, NotFound
 from workstation.store import Store
@@ -198,12 +198,19 @@ def claim_and_pull(central: Store, local: Store, keyer_id: uuid.UUID, **claim_kw
 
 @dataclass(frozen=True)
 class PushReport:
+    """What one round of pushing moved; plain values, safe to hand to another thread."""
+
     sent: int
     failed: int
     pending: int
     errors: tuple[str, ...]
     # True when the round stopped because the central database could not be reached.
     offline: bool = False
+    # Documents the central database counted, and those it did not (someone else took them).
+    documents: int = 0
+    discarded: int = 0
+    # True when the server refused the user name or password: waiting will not help.
+    login_refused: bool = False
 
 
 def pending_count(local: Store) -> int:
@@ -243,8 +250,8 @@ def push_pending(local: Store, central: Store, *, progress: Progress | None = No
             select(_outbox.c.id, _outbox.c.kind, _outbox.c.unit_id)
             .where(_outbox.c.sent_at.is_(None)).order_by(_outbox.c.created_at)
         ).all()
-    sent = failed = 0
-    offline = False
+    sent = failed = documents = discarded = 0
+    offline = refused = False
     errors: list[str] = []
     total = len(items)
     for index, item in enumerate(items):
@@ -255,25 +262,35 @@ def push_pending(local: Store, central: Store, *, progress: Progress | None = No
                 raise KnownError(f"Outbox item {item.id} has an unknown kind {item.kind!r}.")
             payload = build_payload(local, item.unit_id)
             with write_transaction(central) as cs:
-                apply_unit(cs, payload)
+                result = apply_unit(cs, payload)
         except Exception as exc:  # noqa: BLE001 - a push never takes the station down
-            message = _describe(exc)
+            refused = secrets.login_refused(exc)
+            message = str(secrets.refused_error(central.url)) if refused else _describe(exc)
             _record_attempt(local, item.id, message, sent=False)
             errors.append(message)
-            if is_offline_error(exc):
+            if refused or is_offline_error(exc):
                 offline = True
-                log.info("central database unreachable; %d item(s) stay pending", total - index)
+                log.info("central database %s; %d item(s) stay pending",
+                         "refused the login" if refused else "unreachable", total - index)
                 break
             failed += 1
             log.error("pushing unit %s failed: %s", item.unit_id, message, exc_info=not isinstance(exc, KnownError))
             continue
-        _record_attempt(local, item.id, "", sent=True)
+        try:
+            # Marked sent and purged in one local transaction: a unit is never sent but kept.
+            _record_attempt(local, item.id, "", sent=True, purge_unit_id=item.unit_id if purge else None)
+        except Exception as exc:  # noqa: BLE001 - the central copy is safe; a replay later changes nothing
+            errors.append(f"This station could not note unit {str(item.unit_id)[:8]} as sent: {_describe(exc)}")
+            failed += 1
+            log.error("unit %s is in the central database but could not be marked sent here", item.unit_id,
+                      exc_info=True)
+            break
         sent += 1
-        if purge and item.unit_id is not None:
-            purge_unit(local, item.unit_id)
+        documents += len(result.accepted)
+        discarded += len(result.discarded)
     if progress is not None:
         progress(total, total, "")
-    return PushReport(sent, failed, pending_count(local), tuple(errors), offline)
+    return PushReport(sent, failed, pending_count(local), tuple(errors), offline, documents, discarded, refused)
 
 
 def _describe(exc: BaseException) -> str:
@@ -284,12 +301,15 @@ def _describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {detail[0] if detail else ''}"[:500]
 
 
-def _record_attempt(local: Store, item_id: uuid.UUID, error: str, *, sent: bool) -> None:
+def _record_attempt(local: Store, item_id: uuid.UUID, error: str, *, sent: bool,
+                    purge_unit_id: uuid.UUID | None = None) -> None:
     values: dict[str, Any] = {"attempts": _outbox.c.attempts + 1, "last_error": error}
     if sent:
         values["sent_at"] = m.utcnow()
     with write_transaction(local) as s:
         s.execute(update(_outbox).where(_outbox.c.id == item_id).values(**values))
+        if purge_unit_id is not None:
+            _purge(s, purge_unit_id)
 
 
 def purge_unit(local: Store, unit_id: uuid.UUID) -> None:
@@ -298,20 +318,24 @@ def purge_unit(local: Store, unit_id: uuid.UUID) -> None:
     Keystroke counts and times stay (they are not PHI and feed the keyer's own figures).
     """
     with write_transaction(local) as s:
-        unit_entries = select(_entries.c.id).where(_entries.c.unit_id == unit_id)
-        s.execute(update(_values).where(_values.c.entry_id.in_(unit_entries)).values(value=""))
-        s.execute(update(_units).where(_units.c.id == unit_id, _units.c.state == "active")
-                  .values(state="finished", finished_at=m.utcnow()))
-        still_needed = (
-            select(_tasks.c.document_id)
-            .join(_units, _units.c.id == _tasks.c.unit_id)
-            .where(_units.c.state == "active")
-        )
-        s.execute(delete(_pages).where(
-            _pages.c.document_id.in_(select(_tasks.c.document_id).where(_tasks.c.unit_id == unit_id)),
-            _pages.c.document_id.not_in(still_needed),
-        ))
-        s.execute(delete(_images).where(_images.c.sha256.not_in(select(_pages.c.image_sha256))))
+        _purge(s, unit_id)
+
+
+def _purge(s: Session, unit_id: uuid.UUID) -> None:
+    unit_entries = select(_entries.c.id).where(_entries.c.unit_id == unit_id)
+    s.execute(update(_values).where(_values.c.entry_id.in_(unit_entries)).values(value=""))
+    s.execute(update(_units).where(_units.c.id == unit_id, _units.c.state == "active")
+              .values(state="finished", finished_at=m.utcnow()))
+    still_needed = (
+        select(_tasks.c.document_id)
+        .join(_units, _units.c.id == _tasks.c.unit_id)
+        .where(_units.c.state == "active")
+    )
+    s.execute(delete(_pages).where(
+        _pages.c.document_id.in_(select(_tasks.c.document_id).where(_tasks.c.unit_id == unit_id)),
+        _pages.c.document_id.not_in(still_needed),
+    ))
+    s.execute(delete(_images).where(_images.c.sha256.not_in(select(_pages.c.image_sha256))))
 
 
 # --- push: the central side --------------------------------------------------------------------
@@ -359,6 +383,12 @@ def apply_unit(central_session: Session, payload: dict[str, Any]) -> ApplyResult
         tq = select(_tasks.c.id, _tasks.c.document_id, _tasks.c.state, _tasks.c.unit_id).where(
             _tasks.c.document_id.in_(doc_ids), _tasks.c.pass_no == unit.pass_no).order_by(_tasks.c.id)
         tasks = {t.document_id: t for t in s.execute(tq.with_for_update() if lock else tq)}
+        if lock:
+            # The other pass of these documents may be being pushed right now. Whoever comes
+            # second waits here and then sees the first one's entries, so one of the two
+            # compares; without the lock each would see only its own pass and neither would.
+            s.execute(select(_docs.c.id).where(_docs.c.id.in_(doc_ids)).order_by(_docs.c.id)
+                      .with_for_update(key_share=True))
         other_pass = set(s.scalars(select(_tasks.c.document_id).where(
             _tasks.c.document_id.in_(doc_ids), _tasks.c.keyer_id == keyer_id, _tasks.c.pass_no != unit.pass_no)))
 
@@ -446,7 +476,11 @@ def _copy_rows(conn: Any, statement: str, columns: list[str], rows: list[dict[st
             for row in rows:
                 copy.write_row(getter(row))
     except psycopg.OperationalError as exc:
-        raise OperationalError(statement, None, exc) from exc
+        # A connection lost mid-COPY is dead: tell the pool, so the retry gets a fresh one.
+        lost = dbapi.closed or dbapi.broken
+        if lost:
+            conn.invalidate(exc)
+        raise OperationalError(statement, None, exc, connection_invalidated=lost) from exc
     except psycopg.Error as exc:
         raise DBAPIError(statement, None, exc) from exc
 

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select, update
 
+from tests.pgnet import PasswordRefusingServer
 from tests.workstation.centralseed import add_user, png_bytes, seed_batch, value_for, write_finished_unit
 from workstation import models as m
 from workstation import sync, work
+from workstation.paths import Workspace
+from workstation.settings import load_settings, save_settings
 from workstation.store import Store, open_local
 
 
@@ -136,7 +140,7 @@ def test_push_applies_the_entries_and_values_and_purges_the_station(central: Sto
 
     ticks: list[tuple[int, int]] = []
     report = sync.push_pending(local, central, progress=lambda done, total, label: ticks.append((done, total)))
-    assert report == sync.PushReport(sent=1, failed=0, pending=0, errors=())
+    assert report == sync.PushReport(sent=1, failed=0, pending=0, errors=(), documents=3)
     assert ticks[0] == (0, 1) and ticks[-1] == (1, 1)
     entries, values = _central_rows(central)
     assert values == keyed and len(entries) == 3
@@ -316,9 +320,26 @@ def test_the_sync_command_sends_waiting_work_and_says_so_when_offline(
 
     assert main(["--central", central.url, "sync"]) == 0
     captured = capsys.readouterr()
-    assert "sent 1 finished unit(s)" in captured.out and "nothing left to send" in captured.out
+    assert "sent 1 finished unit(s), 2 document(s), to" in captured.out and "nothing left to send" in captured.out
+    assert "sending: 1/1 (100%)" in captured.err  # the progress bar (plain lines off a terminal)
     assert sync.pending_count(local) == 0
     assert len(_central_rows(central)[0]) == 2
+    assert _count(local, m.Image) == 0  # purged after the confirmed push
+
+
+def test_the_sync_command_keeps_the_local_copy_when_the_settings_say_so(
+    central: Store, local: Store, ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workstation.cli import main
+    save_settings(ws, replace(load_settings(ws), purge_after_push=False))
+    ann = add_user(central, "ann")
+    seed_batch(central, documents=2)
+    unit, _ = sync.claim_and_pull(central, local, ann)
+    write_finished_unit(local, unit.unit_id)
+    keyed = _local_values(local, unit.unit_id)
+    assert main(["--central", central.url, "sync"]) == 0
+    assert "their keyed text and images stay on this station" in capsys.readouterr().out
+    assert _local_values(local, unit.unit_id) == keyed and _count(local, m.Image) == 2
 
 
 def test_the_work_command_lists_and_claims_for_a_user(
@@ -338,3 +359,88 @@ def test_the_work_command_lists_and_claims_for_a_user(
     assert _count(local, m.Task, m.Task.pass_no == 2) == 2
     assert main(["--central", central.url, "work", "claim", "--user", "nobody"]) == 2
     assert "There is no user named 'nobody'" in capsys.readouterr().err
+
+
+def test_a_push_whose_sent_mark_fails_locally_is_replayed_exactly_once(central: Store, local: Store) -> None:
+    """The central commit happened but this station could not note it: the next round is a replay."""
+    ann = add_user(central, "ann")
+    seed_batch(central, documents=2)
+    unit, _ = sync.claim_and_pull(central, local, ann)
+    write_finished_unit(local, unit.unit_id)
+    keyed = _local_values(local, unit.unit_id)
+
+    def fail_marking_sent(conn: object, cursor: object, statement: str, params: object, *args: object) -> None:
+        if statement.startswith("UPDATE outbox") and "sent_at" in statement:
+            raise OSError("disk I/O error")
+
+    event.listen(local.engine, "before_cursor_execute", fail_marking_sent)
+    try:
+        report = sync.push_pending(local, central)
+    finally:
+        event.remove(local.engine, "before_cursor_execute", fail_marking_sent)
+    assert (report.sent, report.failed, report.pending) == (0, 1, 1)
+    assert "could not note unit" in report.errors[0]
+    assert _central_rows(central)[1] == keyed  # it did land centrally
+    assert _local_values(local, unit.unit_id) == keyed  # and nothing was purged, as it is not marked sent
+
+    again = sync.push_pending(local, central)
+    assert (again.sent, again.pending, again.documents) == (1, 0, 0)  # a replay: nothing new counted
+    assert _central_rows(central)[1] == keyed
+    with central.transaction() as s:
+        pushes = s.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "work.push")).all()
+    assert len(pushes) == 1
+    assert {v for *_, v in _local_values(local, unit.unit_id)} == {""}
+
+
+def test_purge_keeps_images_an_active_unit_still_needs(central: Store, local: Store) -> None:
+    ann = add_user(central, "ann")
+    # Documents 1 and 3 share their page image, as do 2 and 4.
+    seed_batch(central, documents=4, passes=(1,), image_for=lambda doc, page: png_bytes(2000 + doc % 2))
+    first, _ = sync.claim_and_pull(central, local, ann, max_documents=2)
+    second, _ = sync.claim_and_pull(central, local, ann, max_documents=2)
+    write_finished_unit(local, first.unit_id)
+    assert sync.push_pending(local, central).sent == 1
+    # The second unit is still being keyed: its pages and the shared images stay.
+    assert _count(local, m.Image) == 2
+    assert _count(local, m.Page) == 2
+    with local.transaction() as s:
+        assert set(s.scalars(select(m.Page.document_id))) == set(second.document_ids)
+    write_finished_unit(local, second.unit_id)
+    assert sync.push_pending(local, central).sent == 1
+    assert _count(local, m.Image) == 0 and _count(local, m.Page) == 0
+
+
+def test_a_policy_that_keeps_the_local_copy_keeps_it(central: Store, local: Store) -> None:
+    ann = add_user(central, "ann")
+    seed_batch(central, documents=2)
+    unit, _ = sync.claim_and_pull(central, local, ann)
+    write_finished_unit(local, unit.unit_id)
+    keyed = _local_values(local, unit.unit_id)
+    assert sync.push_pending(local, central, purge=False).sent == 1
+    assert _local_values(local, unit.unit_id) == keyed
+    assert _count(local, m.Image) == 2
+
+
+def test_a_refused_login_is_named_and_the_work_waits(
+    tmp_path: Path, local: Store, refusing_server: PasswordRefusingServer
+) -> None:
+    central = Store(f"sqlite:///{tmp_path / 'central.sqlite'}")
+    central.create_schema()
+    ann = add_user(central, "ann")
+    seed_batch(central, documents=1)
+    unit, _ = sync.claim_and_pull(central, local, ann)
+    write_finished_unit(local, unit.unit_id)
+
+    wrong = Store(f"postgresql+psycopg://keyer:not-it@127.0.0.1:{refusing_server.port}/keying")
+    report = sync.push_pending(local, wrong)
+    wrong.dispose()
+    assert (report.sent, report.pending, report.offline, report.login_refused) == (0, 1, True, True)
+    assert report.errors[0].startswith(
+        f"The central database refused the user name or password for keyer@127.0.0.1:{refusing_server.port}/keying.")
+    assert "not-it" not in report.errors[0]
+    assert refusing_server.passwords == ["not-it"]
+    with local.transaction() as s:
+        item = s.scalars(select(m.OutboxItem)).one()
+    assert item.sent_at is None and "refused the user name or password" in item.last_error
+    assert sync.push_pending(local, central).sent == 1
+    central.dispose()

@@ -7,12 +7,15 @@ import getpass
 import sys
 from dataclasses import replace
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from workstation import secrets
 from workstation.cli.context import CliContext
 from workstation.errors import KnownError
 from workstation.migrate import current_revision, head_revision, upgrade_central
 from workstation.settings import load_settings, save_settings
-from workstation.store import Store, open_central, redact
+from workstation.store import Store, redact
+from workstation.work import is_offline_error
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,34 +35,45 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if action == "login":
         return _login(args, ctx)
     url = secrets.with_password(ctx.central_url)
-    if action == "init":
-        store = open_central(url, create=True)
-        _upgrade(store)
-        print(f"central database ready at {redact(url)} (schema {current_revision(store)})")
-    elif action == "upgrade":
-        store = Store(url)
-        before = current_revision(store)
-        _upgrade(store)
-        print(f"central schema {before or 'empty'} -> {current_revision(store)}")
-    else:
-        store = Store(url)
-        revision = current_revision(store)
-        state = "up to date" if revision == head_revision() else f"needs `workstation central upgrade` (newest is {head_revision()})"
-        print(f"central database: {redact(url)}\nschema: {revision or 'none'} ({state})")
-    store.dispose()
+    store = _connect(url)
+    try:
+        if action == "init":
+            _upgrade(store)
+            print(f"central database ready at {redact(url)} (schema {current_revision(store)})")
+        elif action == "upgrade":
+            before = current_revision(store)
+            _upgrade(store)
+            print(f"central schema {before or 'empty'} -> {current_revision(store)}")
+        else:
+            revision = current_revision(store)
+            state = "up to date" if revision == head_revision() else f"needs `workstation central upgrade` (newest is {head_revision()})"
+            print(f"central database: {redact(url)}\nschema: {revision or 'none'} ({state})")
+    finally:
+        store.dispose()
     return 0
+
+
+def _connect(url: str) -> Store:
+    """A store whose server answered; unreachable or a refused login is a sentence, not a traceback."""
+    store = Store(url)
+    try:
+        with store.engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        store.dispose()
+        raise secrets.connect_error(url, exc) from exc
+    return store
 
 
 def _upgrade(store: Store) -> None:
     try:
         upgrade_central(store)
-    except Exception as exc:  # noqa: BLE001 - shown as a known error with the cause
-        from sqlalchemy.exc import SQLAlchemyError
-
-        if isinstance(exc, SQLAlchemyError):
-            raise KnownError(f"Migrating the central database failed: {exc.__class__.__name__}: {exc}.",
-                             "Check the database user's rights and the server log.") from exc
-        raise
+    except SQLAlchemyError as exc:
+        if is_offline_error(exc):
+            raise secrets.connect_error(store.url, exc) from exc
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise KnownError(f"Migrating the central database failed: {exc.__class__.__name__}: {detail[0] if detail else ''}.",
+                         "Check the database user's rights and the server log.") from exc
 
 
 def _login(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -79,23 +93,16 @@ def _login(args: argparse.Namespace, ctx: CliContext) -> int:
     if not password:
         raise KnownError("No password was given.", "Type the database password, or pipe it with --password-stdin.")
     secrets.store_password(bare, password)
-    # Check it works before remembering the URL; a wrong password is a plain message.
-    store = Store(secrets.with_password(bare))
+    # Check it works before remembering the URL; a wrong password or a server that cannot be
+    # reached is a plain message, and the password is not kept.
     try:
-        with store.engine.connect():
-            pass
-    except Exception as exc:  # noqa: BLE001
-        from sqlalchemy.exc import OperationalError
-
-        if isinstance(exc, OperationalError):
-            secrets.forget_password(bare)
-            raise KnownError(
-                f"Logging in to {redact(bare)} failed: {str(exc.orig).strip().splitlines()[0]}.",
-                "Check the user name and password, and that the server is reachable.",
-            ) from exc
-        raise
-    finally:
-        store.dispose()
+        store = _connect(secrets.with_password(bare))
+    except KnownError as exc:
+        secrets.forget_password(bare)
+        raise KnownError(f"Logging in failed. {exc.message}",
+                         "The password was not kept. Check the user name, the password and the address, "
+                         "then run `workstation central login` again.") from exc
+    store.dispose()
     save_settings(ctx.ws, replace(load_settings(ctx.ws), central_url=bare))
     print(f"logged in: {redact(bare)} (password kept in {secrets.backend_name()})")
     return 0
