@@ -2,7 +2,9 @@
 
 Rules, checked here and not only in the UI:
 
-* Only the qa and admin roles reach these services.
+* Only the qa and admin roles reach these services (`qa.review` in workstation.auth.PERMISSIONS):
+  checked on the `Actor` first, then against the user's row in the same transaction, so a
+  disabled account or a changed role takes effect at once and a made-up actor gets nowhere.
 * A QA lead who keyed an entry of a document may not decide its disputes unless `allow_own` is
   given (for tiny teams: the workspace setting `qa_allow_own_entries`); such a decision is
   flagged in the audit log (`own_entry: true`).
@@ -26,29 +28,32 @@ next station that calls `close_decided_documents`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import case, exists, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from workstation import audit
 from workstation import models as m
-from workstation.auth import Actor, require_role
+from workstation.auth import Actor, require, require_role, require_user
 from workstation.catalog import template_for_batch
 from workstation.compare import EMPTY, DiffOp, char_diff
-from workstation.errors import KnownError, NotFound, PermissionDenied
+from workstation.errors import DatabaseUnavailable, KnownError, NotFound, PermissionDenied
 from workstation.fields import Issue, prepare, validate
 from workstation.resolve import finalize_document
-from workstation.store import Store
+from workstation.store import Store, redact
 from workstation.templates import FieldSpec, Zone, parse_path
+from workstation.work import is_offline_error
 
 REASONS = ("image_clear", "keyer_typo", "format", "illegible", "other")
 DEFAULT_REASON = REASONS[0]
-QA_ROLES = ("qa",)
+QA_ACTION = "qa.review"  # workstation.auth.PERMISSIONS: the qa role (and admin)
 MASK_CHAR = "\u2022"
 # A decided document nobody closed (the station was killed) is closed by others after this.
 STALE_OPEN = dt.timedelta(minutes=15)
@@ -146,6 +151,30 @@ class LeadFigures:
     per_hour: float | None
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _offline_is_known(service: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A central database that cannot be reached is a sentence for the lead, not a traceback."""
+
+    @functools.wraps(service)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return service(*args, **kwargs)
+        except DBAPIError as exc:
+            if not is_offline_error(exc):
+                raise
+            central = args[0] if args and isinstance(args[0], Store) else kwargs.get("central")
+            where = f" at {redact(central.url)}" if isinstance(central, Store) else ""
+            raise DatabaseUnavailable(
+                f"The central database{where} cannot be reached; nothing was changed just now.",
+                "Check the network and that the server is running, then try again.",
+            ) from exc
+
+    return wrapper
+
+
 def mask(value: str) -> str:
     """A sensitive value as shown before it is revealed: one dot per character."""
     return MASK_CHAR * len(value)
@@ -165,15 +194,19 @@ def _label(spec: FieldSpec, path: str) -> str:
 # --- the queue -------------------------------------------------------------------------------
 
 
+@_offline_is_known
 def qa_queue(central: Store, actor: Actor, *, batch_id: uuid.UUID | None = None, reveal: bool = False,
              limit: int = 500) -> list[DisputeItem]:
     """Open QA disputes, grouped by batch and document, oldest first.
 
     `reveal` adds the keyers' names (administrators only; audited)."""
-    require_role(actor, *QA_ROLES)
+    require(actor, QA_ACTION)
     if reveal:
         require_role(actor)  # admin
     with central.transaction() as s:
+        current = require_user(s, actor.id, QA_ACTION)
+        if reveal:
+            require_role(current)
         query = (
             select(m.Dispute, m.Document.seq, m.Batch.id, m.Batch.name)
             .join(m.Document, m.Document.id == m.Dispute.document_id)
@@ -267,10 +300,12 @@ def _masked(candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
                  for c in candidates)
 
 
+@_offline_is_known
 def reveal_values(central: Store, actor: Actor, dispute_id: uuid.UUID) -> tuple[Candidate, ...]:
     """The real values of a (sensitive) disputed field, with the diff; the look is audited."""
-    require_role(actor, *QA_ROLES)
+    require(actor, QA_ACTION)
     with central.transaction() as s:
+        require_user(s, actor.id, QA_ACTION)
         dispute = s.get(m.Dispute, dispute_id)
         if dispute is None or dispute.state != "open" or dispute.stage != "qa":
             raise NotFound("That disputed field is no longer open.", "Refresh the queue.")
@@ -294,17 +329,19 @@ def _check_not_own(s: Session, actor: Actor, document_id: uuid.UUID, allow_own: 
     return own
 
 
+@_offline_is_known
 def decide(central: Store, actor: Actor, dispute_id: uuid.UUID, *, entry_id: uuid.UUID | None = None,
            value: str | None = None, flag: str = "", reason: str = DEFAULT_REASON, allow_own: bool = False,
            finalize: bool = True) -> Decision:
     """Settle one disputed field: pick an entry, type a value, or mark it illegible/blank."""
-    require_role(actor, *QA_ROLES)
+    require(actor, QA_ACTION)
     if reason not in REASONS:
         raise KnownError(f"Unknown reason {reason!r}.", f"Use one of: {', '.join(REASONS)}.")
     if sum(x is not None for x in (entry_id, value)) + bool(flag) != 1:
         raise KnownError("A decision picks an entry, types a value, or marks the field: exactly one of them.")
     try:
         with central.transaction() as s:
+            require_user(s, actor.id, QA_ACTION)
             return _decide(s, actor, dispute_id, entry_id, value, flag, reason, allow_own, finalize)
     except IntegrityError as exc:
         # Another lead's decision of the same field committed first (unique document + field).
@@ -353,11 +390,13 @@ def _decide(s: Session, actor: Actor, dispute_id: uuid.UUID, entry_id: uuid.UUID
     return Decision(resolution.id, final, issues)
 
 
+@_offline_is_known
 def undo_last(central: Store, actor: Actor, document_id: uuid.UUID, field_path: str | None = None) -> str:
     """Take back the actor's decision of `field_path` (default: their latest) on a document that
     is not final yet; returns the field reopened."""
-    require_role(actor, *QA_ROLES)
+    require(actor, QA_ACTION)
     with central.transaction() as s:
+        require_user(s, actor.id, QA_ACTION)
         document = s.get(m.Document, document_id)
         if document is None:
             raise NotFound("That document does not exist.")
@@ -381,23 +420,27 @@ def undo_last(central: Store, actor: Actor, document_id: uuid.UUID, field_path: 
         return path
 
 
+@_offline_is_known
 def close_document(central: Store, actor: Actor, document_id: uuid.UUID) -> bool:
     """Make a document final once every field is decided (after decisions with finalize=False)."""
-    require_role(actor, *QA_ROLES)
+    require(actor, QA_ACTION)
     with central.transaction() as s:
+        require_user(s, actor.id, QA_ACTION)
         return finalize_document(s, document_id)
 
 
+@_offline_is_known
 def close_decided_documents(central: Store, actor: Actor, *, stale: dt.timedelta = STALE_OPEN,
                             now: dt.datetime | None = None) -> int:
     """Make final the documents left decided but open: the actor's own, and anyone's left
     longer than `stale` (a station closed hard before it closed them). Returns how many."""
-    require_role(actor, *QA_ROLES)
+    require(actor, QA_ACTION)
     cutoff = (now or m.utcnow()) - stale
     open_dispute = exists().where(m.Dispute.document_id == m.Document.id, m.Dispute.state == "open")
     latest = (select(m.Resolution.document_id, func.max(m.Resolution.decided_at).label("at"))
               .where(m.Resolution.how == "qa").group_by(m.Resolution.document_id).subquery())
     with central.transaction() as s:
+        require_user(s, actor.id, QA_ACTION)
         candidates = s.execute(
             select(m.Document.id, latest.c.at)
             .join(latest, latest.c.document_id == m.Document.id)
@@ -416,9 +459,10 @@ def close_decided_documents(central: Store, actor: Actor, *, stale: dt.timedelta
 # --- batches and figures ---------------------------------------------------------------------
 
 
+@_offline_is_known
 def qa_batches(central: Store, actor: Actor) -> list[BatchSummary]:
     """Open batches, oldest first, with how far their documents are."""
-    require_role(actor, *QA_ROLES)
+    require(actor, QA_ACTION)
     open_fields = (select(m.Document.batch_id, func.count().label("n"))
                    .join(m.Dispute, m.Dispute.document_id == m.Document.id)
                    .where(m.Dispute.stage == "qa", m.Dispute.state == "open")
@@ -428,6 +472,7 @@ def qa_batches(central: Store, actor: Actor) -> list[BatchSummary]:
                      .where(m.Dispute.stage == "qa", m.Dispute.state == "open")
                      .group_by(m.Document.batch_id).subquery())
     with central.session() as s:
+        require_user(s, actor.id, QA_ACTION)
         rows = s.execute(
             select(m.Batch.id, m.Batch.name, m.Batch.created_at, func.count(m.Document.id),
                    func.sum(case((m.Document.state == "final", 1), else_=0)),
@@ -444,11 +489,13 @@ def qa_batches(central: Store, actor: Actor) -> list[BatchSummary]:
                 for bid, name, created, docs, final, disputed, fields in rows]
 
 
+@_offline_is_known
 def batch_documents(central: Store, actor: Actor, batch_id: uuid.UUID, *, still_disputed: bool = False) -> list[DocumentRow]:
     """A batch's documents in order with their state; `still_disputed` keeps those with open
     QA fields only."""
-    require_role(actor, *QA_ROLES)
+    require(actor, QA_ACTION)
     with central.session() as s:
+        require_user(s, actor.id, QA_ACTION)
         counts = s.execute(
             select(m.Dispute.document_id, m.Dispute.stage, m.Dispute.state, func.count())
             .join(m.Document, m.Document.id == m.Dispute.document_id)
@@ -494,12 +541,14 @@ def local_midnight(now: dt.datetime | None = None) -> dt.datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.timezone.utc)
 
 
+@_offline_is_known
 def lead_figures(central: Store, actor: Actor, *, since: dt.datetime | None = None,
                  idle_gap: dt.timedelta = IDLE_GAP) -> LeadFigures:
     """The actor's decisions since `since` (default: local midnight) and decisions per hour."""
-    require_role(actor, *QA_ROLES)
+    require(actor, QA_ACTION)
     since = since or local_midnight()
     with central.session() as s:
+        require_user(s, actor.id, QA_ACTION)
         times = list(s.scalars(
             select(m.Resolution.decided_at)
             .where(m.Resolution.decided_by == actor.id, m.Resolution.how == "qa", m.Resolution.decided_at >= since)

@@ -14,7 +14,7 @@ from workstation import audit
 from workstation import models as m
 from workstation import qa
 from workstation.auth import Actor
-from workstation.errors import KnownError, NotFound, PermissionDenied
+from workstation.errors import DatabaseUnavailable, KnownError, NotFound, PermissionDenied
 from workstation.store import Store
 
 
@@ -342,3 +342,33 @@ def test_a_third_keys_entry_is_a_third_candidate(central: Store) -> None:
     (item,) = qa.qa_queue(central, lead)
     assert [(c.pass_no, c.value) for c in item.candidates] == [(1, "43"), (2, "34"), (3, "44")]
     assert qa.decide(central, lead, item.dispute_id, entry_id=e3, reason="image_clear").document_final
+
+
+def test_an_unreachable_central_database_is_a_known_error() -> None:
+    gone = Store("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    lead = Actor(uuid.uuid4(), "lead", "qa")
+    try:
+        with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
+            qa.qa_queue(gone, lead)
+        with pytest.raises(DatabaseUnavailable):
+            qa.decide(gone, lead, uuid.uuid4(), entry_id=uuid.uuid4())
+    finally:
+        gone.dispose()
+
+
+def test_the_role_is_checked_against_the_database_not_only_the_actor(central: Store, disputed) -> None:  # type: ignore[no-untyped-def]
+    doc, lead, e1, _ = disputed
+    item = qa.qa_queue(central, lead)[0]
+    forged = Actor(uuid.uuid4(), "ghost", "qa")  # no such user
+    with pytest.raises(NotFound):
+        qa.qa_queue(central, forged)
+    with central.transaction() as s:
+        s.get(m.User, lead.id).active = False
+    with pytest.raises(PermissionDenied, match="disabled"):
+        qa.decide(central, lead, item.dispute_id, entry_id=e1)
+    with central.transaction() as s:
+        user = s.get(m.User, lead.id)
+        user.active, user.role = True, "keyer"  # demoted while the station was open
+    with pytest.raises(PermissionDenied):
+        qa.decide(central, lead, item.dispute_id, entry_id=e1)
+    assert qa.qa_queue(central, Actor(add_user(central, "lead2", role="qa"), "lead2", "qa"))[0].dispute_id == item.dispute_id
