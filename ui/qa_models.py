@@ -1,6 +1,7 @@
-"""The QA station's models: the queue as a tree, and the decoded pages its snippets come from.
+"""The QA station's models: the queue as a tree, a batch's documents, and decoded pages.
 
-The queue is a tree: batch, then document, then disputed field, oldest first.
+The queue is a tree: batch, then document, then disputed field, oldest first. The batch view is
+a table of one batch's documents with their state (`QaDocumentsModel`).
 
 A thin model (house rule 7): it holds the `DisputeItem` snapshots the core returned and shows
 them; it knows nothing about deciding. The station removes a field the moment the lead confirms
@@ -17,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 from sqlalchemy import select
 
@@ -26,7 +27,7 @@ from ui.runner import run_in_background
 from workstation import models as m
 from workstation.errors import NotFound
 from workstation.images import decode_page
-from workstation.qa import DisputeItem
+from workstation.qa import STATE_DISPUTED, DisputeItem, DocumentRow
 from workstation.store import Store
 
 log = logging.getLogger(__name__)
@@ -305,6 +306,62 @@ class QaQueueModel(QAbstractItemModel):
             self.dataChanged.emit(self.createIndex(node.row, COL_OPEN, node.id),
                                   self.createIndex(node.row, COL_STATE, node.id))
             node = node.parent  # type: ignore[assignment]
+
+
+DOC_COL_SEQ, DOC_COL_STATE, DOC_COL_OPEN, DOC_COL_DECIDED = range(4)
+DOC_HEADERS = ("Document", "State", "Open", "Decided")
+DocumentRole = Qt.ItemDataRole.UserRole + 3  # the DocumentRow of a row
+
+
+class QaDocumentsModel(QAbstractTableModel):
+    """One batch's documents as the core listed them: number, state, open and decided fields.
+
+    Signals: only QAbstractTableModel's own.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[DocumentRow] = []
+
+    def set_rows(self, rows: Iterable[DocumentRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> DocumentRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rows(self) -> list[DocumentRow]:
+        return list(self._rows)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802 (Qt override)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802 (Qt override)
+        return 0 if parent.isValid() else len(DOC_HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt override)
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(DOC_HEADERS):
+            return DOC_HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row, column = self._rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (f"Document {row.seq}", row.state, str(row.open_fields) if row.open_fields else "",
+                    str(row.decided_fields) if row.decided_fields else "")[column] if 0 <= column < 4 else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (DOC_COL_OPEN, DOC_COL_DECIDED):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and column == DOC_COL_STATE and row.state == STATE_DISPUTED:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == DocumentRole:
+            return row
+        return None
 
 
 def load_snippet_page(central: Store, sha256: str) -> PreparedPage:

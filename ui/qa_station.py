@@ -1,30 +1,34 @@
 """The QA lead's station: the queue of disputed fields, one field at a time, decided by key.
 
 The widget adds no domain logic (house rule 2): `workstation.qa` loads the queue, checks roles and
-the own-entry rule, validates typed values, records decisions and undoes them. The station shows
-what the core returned and sends what the lead chose.
+the own-entry rule, masks sensitive values, validates typed values, records decisions and undoes
+them. The station shows what the core returned and sends what the lead chose.
 
 Speed is the point of this screen. A confirmed decision leaves the queue at once and the next
-field is shown from pages decoded ahead of time (`SnippetPageCacheModel`, by SHA-256), while the write
-goes to the central database on one serialising writer thread, so decisions, closes and undos
-reach the database in the order they were made. A write the core refuses (another lead was
-faster, the lead keyed the document) puts the field back and says why in the message line.
+field is shown from pages decoded ahead of time (`SnippetPageCacheModel`, by SHA-256), while the
+write goes to the central database on one serialising writer thread, so decisions, undos and
+closes reach the database in the order they were made. A write the core refuses (another lead
+was faster, the lead keyed the document, the database is gone) puts the field back and says why
+in the message line.
 
 Keys (the station or any of its children focused):
     1 / 2 / 3   pick entry 1, 2 or 3            T        type a value (Esc leaves the box)
     I           mark the field illegible        R        next reason code
     Enter       confirm, show the next field    Ctrl+Z   undo the last decision
-    F           show or hide the full page
+    F           show or hide the full page      V        show a sensitive field's values
+    B           queue / batch view              D        batch view: still disputed only
 
-Documents: a document's decisions are written with `finalize=False` while it still has open
-fields in the queue; with its last decision the station closes it (`qa.close_document`), and it
-becomes final. Undo therefore works while the document still has open fields; after that the
-core refuses it (an administrator reopens final documents).
+Documents stay open for undo while the lead is on them: decisions are written with
+`finalize=False`, and a document is closed (`qa.close_document`, it becomes final when every
+field is decided) when the lead decides a field of another document, after `CLOSE_AFTER_MS` of
+no decisions, or when the station closes. Undo works until then; after that the core refuses it.
+A document a station left open (killed) is closed by `qa.close_decided_documents` when a station
+next loads its queue.
 """
 
 from __future__ import annotations
 
-import html
+import dataclasses
 import logging
 import time
 import uuid
@@ -38,7 +42,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -46,164 +49,59 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from ui.pageview import PageViewWidget
+from ui.qa_batchview import QaBatchViewWidget
+from ui.qa_entries import CandidateRowWidget
 from ui.qa_models import COL_NAME, COL_OPEN, COL_STATE, QaQueueModel, SnippetPageCacheModel
 from ui.runner import WriterThread, report_bug, run_in_background
 from ui.snippet import SnippetWidget
 from workstation import qa
 from workstation.auth import Actor
 from workstation.errors import KnownError, NotFound
-from workstation.fields import Issue
 from workstation.models import FLAG_ILLEGIBLE
-from workstation.qa import Candidate, DisputeItem
+from workstation.qa import Candidate, Decision, DisputeItem, LeadFigures
 from workstation.store import Store
 
 log = logging.getLogger(__name__)
 
 MAX_ENTRIES = 3
 PREFETCH_AHEAD = 12  # pages (documents), decoded while the lead decides; the cache holds 20
-DEFAULT_REASON = qa.REASONS[0]
-MASK = "\u2022\u2022\u2022\u2022"
-GAP = "\u2038"  # where the other entry has characters this one lacks
-
-# Diff colours: the same on every candidate, readable on white (see style.qss, QA station).
-_CHANGED = "background-color:#fde68a;color:#7c2d12;"
-_GAP = "color:#b42318;font-weight:700;"
+QUEUE_LIMIT = 500
+CLOSE_AFTER_MS = 60_000  # no decision for this long: the open document is closed (final)
+FIGURES_EVERY_MS = 30_000
 
 PICK_ENTRY = "entry"
 TYPE_VALUE = "value"
 MARK_ILLEGIBLE = "illegible"
 
-
-def masked(value: str) -> str:
-    """A sensitive value as a QA lead who is not an administrator sees it: dots, last 2 chars."""
-    if not value:
-        return ""
-    return MASK + (value[-2:] if len(value) > 2 else "")
-
-
-def _changed_positions(candidates: Sequence[Candidate]) -> set[int]:
-    """Positions in the first candidate's value that some other candidate keyed differently."""
-    marked: set[int] = set()
-    for other in candidates[1:]:
-        position = 0
-        for op in other.diff:
-            if op.kind in ("replace", "delete"):
-                marked.update(range(position, position + len(op.a)))
-            elif op.kind == "insert":
-                marked.add(-position - 1)  # a gap before `position`
-            position += len(op.a)
-    return marked
-
-
-def _text(value: str) -> str:
-    return html.escape(value, quote=False).replace(" ", "&nbsp;")
-
-
-def diff_html(candidates: Sequence[Candidate], index: int) -> str:
-    """Candidate `index`'s value as rich text, the characters that differ highlighted.
-
-    Diff runs come from the core (`char_diff`, each candidate against the first); this only
-    paints them. Every piece of keyed text is escaped: a value is data, never markup."""
-    candidate = candidates[index]
-    if candidate.flag:
-        return f'<i style="color:#78350f">[{_text(candidate.flag)}]</i>'
-    if not candidate.value:
-        return '<i style="color:#8a919c">(empty)</i>'
-    parts: list[str] = []
-    if index == 0:
-        marked = _changed_positions(candidates)
-        for position, char in enumerate(candidate.value):
-            if -position - 1 in marked:
-                parts.append(f'<span style="{_GAP}">{GAP}</span>')
-            parts.append(f'<span style="{_CHANGED}">{_text(char)}</span>' if position in marked else _text(char))
-        if -len(candidate.value) - 1 in marked:
-            parts.append(f'<span style="{_GAP}">{GAP}</span>')
-        return "".join(parts)
-    for op in candidate.diff:
-        if op.kind == "equal":
-            parts.append(_text(op.b))
-        elif op.kind == "delete":
-            parts.append(f'<span style="{_GAP}">{GAP}</span>')
-        elif op.b:
-            parts.append(f'<span style="{_CHANGED}">{_text(op.b)}</span>')
-    return "".join(parts)
+KEY_HINTS = ("1/2/3 pick · T type · I illegible · R reason · Enter confirm · Ctrl+Z undo · "
+             "F page · V values · B batches")
 
 
 @dataclass(frozen=True)
-class _Done:
-    """A decision this session, kept so Ctrl+Z can take it back."""
-
-    item: DisputeItem
-    closes_document: bool
-
-
-@dataclass(frozen=True)
-class _DecisionResult:
-    field_path: str
-    issues: tuple[Issue, ...]
-    document_final: bool
-
-
-def _decide_and_maybe_close(central: Store, actor: Actor, item: DisputeItem, choice: dict[str, object],
-                            reason: str, close: bool) -> _DecisionResult:
-    """One writer job (writer thread): the decision and, for a document's last field, its close."""
-    decision = qa.decide(central, actor, item.dispute_id, reason=reason, finalize=False, **choice)  # type: ignore[arg-type]
-    final = qa.close_document(central, actor, item.document_id) if close else False
-    return _DecisionResult(item.field_path, decision.issues, final)
-
-
-class _CandidateRow(QFrame):
-    """One entry of the disputed field: its key, pass, value (diff highlighted) and keyer.
-
-    Signals: none (it only displays).
-    """
-
-    def __init__(self, number: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("qaCandidate")
-        self.setProperty("chosen", False)
-        self.key = QLabel(str(number))
-        self.key.setObjectName("qaKey")
-        self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.pass_label = QLabel()
-        self.pass_label.setObjectName("qaPass")
-        self.value = QLabel()
-        self.value.setObjectName("qaValue")
-        self.value.setTextFormat(Qt.TextFormat.RichText)
-        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        self.keyer = QLabel()
-        self.keyer.setObjectName("qaKeyer")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.setSpacing(10)
-        layout.addWidget(self.key)
-        layout.addWidget(self.pass_label)
-        layout.addWidget(self.value, 1)
-        layout.addWidget(self.keyer)
-
-    def set_chosen(self, chosen: bool) -> None:
-        if self.property("chosen") == chosen:
-            return
-        self.setProperty("chosen", chosen)
-        self.style().unpolish(self)
-        self.style().polish(self)
+class _Job:
+    kind: str  # decide | undo | close
+    item: DisputeItem | None = None
+    document_id: uuid.UUID | None = None
 
 
 class QaStationWidget(QWidget):
-    """The QA queue on the left, the current disputed field and its entries on the right.
+    """The QA queue (or the batch view) on the left, the current disputed field on the right.
 
     Signals:
         queue_loaded(count): the queue was (re)loaded from the central database.
         dispute_shown(field_path): a disputed field is on screen with its snippet ready.
         decision_made(field_path): a decision was committed to the central database.
         decision_undone(field_path): an undo was committed; the field is open again.
-        document_closed(document_id): a document's last decision made it final (id as text).
+        document_closed(document_id): a document was closed and is final (id as text).
+        values_revealed(field_path): a sensitive field's real values are on screen.
+        figures_updated(): the lead's figures line was refreshed from the central database.
         queue_emptied(): no open disputed field is left to show.
         message_shown(text): a sentence appeared in the message line (refusals, notes).
     """
@@ -213,31 +111,39 @@ class QaStationWidget(QWidget):
     decision_made = Signal(str)
     decision_undone = Signal(str)
     document_closed = Signal(str)
+    values_revealed = Signal(str)
+    figures_updated = Signal()
     queue_emptied = Signal()
     message_shown = Signal(str)
 
     def __init__(self, actor: Actor, central_store: Store, parent: QWidget | None = None, *,
-                 pages: SnippetPageCacheModel | None = None, load: bool = True) -> None:
+                 allow_own: bool = False, pages: SnippetPageCacheModel | None = None, load: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("qaStation")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.actor = actor
+        self.allow_own = allow_own
         self._central = central_store
-        self._reveal = False
+        self._reveal_keyers = False
         self._batch_id: uuid.UUID | None = None
         self._current: DisputeItem | None = None
         self._choice: tuple[str, object] | None = None
-        self._undo: list[_Done] = []
-        self._jobs: dict[int, tuple[str, DisputeItem]] = {}
+        self._warned_text: str | None = None
+        self._undo: list[DisputeItem] = []
+        self._jobs: dict[int, _Job] = {}
         self._in_flight: set[uuid.UUID] = set()
-        self._batches: list[tuple[uuid.UUID, str]] = []
+        self._unclosed: set[uuid.UUID] = set()  # documents with decisions, not closed yet
+        self._closing: set[uuid.UUID] = set()   # documents whose close was sent
+        self._doc_seq: dict[uuid.UUID, int] = {}
         self._shown_sha = ""
         self._loading = False
+        self._swept = False
         self._changing_queue = False
-        self._open_document = QPersistentModelIndex()
+        self._open_tree_document = QPersistentModelIndex()
         self._closed = False
         self._decided = 0
-        self._started = time.monotonic()
+        self._figures: LeadFigures | None = None
+        self._figures_loading = False
 
         self.pages = pages or SnippetPageCacheModel(central_store, parent=self)
         self.pages.page_ready.connect(self._on_pages_page_ready)
@@ -249,19 +155,28 @@ class QaStationWidget(QWidget):
 
         self._build()
         self._actions = self._make_actions()
+        self._close_timer = QTimer(self)
+        self._close_timer.setSingleShot(True)
+        self._close_timer.setInterval(CLOSE_AFTER_MS)
+        self._close_timer.timeout.connect(self._on_close_timer_timeout)
         self._figures_timer = QTimer(self)
-        self._figures_timer.setInterval(5000)
-        self._figures_timer.timeout.connect(self._show_figures)
+        self._figures_timer.setInterval(FIGURES_EVERY_MS)
+        self._figures_timer.timeout.connect(self.refresh_figures)
         self._figures_timer.start()
+        self._figures_soon = QTimer(self)
+        self._figures_soon.setSingleShot(True)
+        self._figures_soon.setInterval(1500)
+        self._figures_soon.timeout.connect(self.refresh_figures)
         self._show_figures()
         self._show_item(None)
         if load:
             self.reload()
+            self.refresh_figures()
 
     # --- building ------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        # Left: filter, queue, the lead's own figures.
+        # Left: the queue (or the batch view), the lead's own figures.
         self.batch_filter = QComboBox()
         self.batch_filter.setObjectName("qaBatchFilter")
         self.batch_filter.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -291,19 +206,42 @@ class QaStationWidget(QWidget):
         header.resizeSection(COL_OPEN, metrics.horizontalAdvance("Open") + 16)
         header.resizeSection(COL_STATE, metrics.horizontalAdvance("still disputed") + 20)
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current_changed)
+        self.queue_note = QLabel()
+        self.queue_note.setObjectName("qaQueueNote")
+        self.queue_note.setWordWrap(True)
+        self.queue_note.hide()
+        queue_page = QWidget()
+        queue_layout = QVBoxLayout(queue_page)
+        queue_layout.setContentsMargins(0, 6, 0, 0)
+        queue_layout.setSpacing(6)
+        queue_layout.addWidget(self.batch_filter)
+        queue_layout.addWidget(self.tree, 1)
+        queue_layout.addWidget(self.queue_note)
+        queue_layout.addWidget(self.reveal_box)
+
+        self.batch_view = QaBatchViewWidget(self.actor, self._central)
+        self.batch_view.document_activated.connect(self._on_batch_view_document_activated)
+        batch_page = QWidget()
+        batch_layout = QVBoxLayout(batch_page)
+        batch_layout.setContentsMargins(0, 6, 0, 0)
+        batch_layout.addWidget(self.batch_view)
+
+        self.left_tabs = QTabWidget()
+        self.left_tabs.setObjectName("qaLeftTabs")
+        self.left_tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.left_tabs.addTab(queue_page, "Disputed fields")
+        self.left_tabs.addTab(batch_page, "Batches (B)")
+        self.left_tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.left_tabs.currentChanged.connect(self._on_left_tabs_current_changed)
         self.figures = QLabel()
         self.figures.setObjectName("qaFigures")
+        self.figures.setWordWrap(True)
         left = QWidget()
         left.setObjectName("qaLeft")
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(10, 10, 6, 10)
         left_layout.setSpacing(6)
-        caption = QLabel("DISPUTED FIELDS")
-        caption.setObjectName("snippetCaption")
-        left_layout.addWidget(caption)
-        left_layout.addWidget(self.batch_filter)
-        left_layout.addWidget(self.tree, 1)
-        left_layout.addWidget(self.reveal_box)
+        left_layout.addWidget(self.left_tabs, 1)
         left_layout.addWidget(self.figures)
 
         # Right: what the field is, the scan, the entries, the decision.
@@ -314,19 +252,32 @@ class QaStationWidget(QWidget):
         self.help_label = QLabel()
         self.help_label.setObjectName("qaHelp")
         self.help_label.setWordWrap(True)
+        self.own_note = QLabel()
+        self.own_note.setObjectName("qaOwnNote")
+        self.own_note.setWordWrap(True)
+        self.own_note.hide()
         self.snippet = SnippetWidget(height=150)
         self.full_page_button = QPushButton("Full page (F)")
         self.full_page_button.setObjectName("qaFullPage")
         self.full_page_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.full_page_button.setCheckable(True)
         self.full_page_button.toggled.connect(self._on_full_page_button_toggled)
-        self.rows = [_CandidateRow(n + 1) for n in range(MAX_ENTRIES)]
+        self.reveal_button = QPushButton("Show values (V)")
+        self.reveal_button.setObjectName("qaRevealValues")
+        self.reveal_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.reveal_button.clicked.connect(self.reveal_values)
+        self.reveal_button.hide()
+        self.rows = [CandidateRowWidget(n + 1) for n in range(MAX_ENTRIES)]
         self.value_edit = QLineEdit()
         self.value_edit.setObjectName("qaValueEdit")
         self.value_edit.setPlaceholderText("T: type the value the scan shows")
         self.value_edit.textEdited.connect(self._on_value_edit_text_edited)
         self.value_edit.returnPressed.connect(self.confirm)
         self.value_edit.installEventFilter(self)
+        self.issues_label = QLabel()
+        self.issues_label.setObjectName("qaIssues")
+        self.issues_label.setWordWrap(True)
+        self.issues_label.hide()
         self.illegible_button = QPushButton("Illegible (I)")
         self.illegible_button.setObjectName("qaIllegible")
         self.illegible_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -349,6 +300,9 @@ class QaStationWidget(QWidget):
         self.message.setObjectName("qaMessage")
         self.message.setWordWrap(True)
         self.message.hide()
+        hints = QLabel(KEY_HINTS)
+        hints.setObjectName("qaKeyHints")
+        hints.setWordWrap(True)
 
         details = QWidget()
         details.setObjectName("qaDetails")
@@ -361,27 +315,32 @@ class QaStationWidget(QWidget):
         d.addLayout(heading)
         d.addWidget(self.where)
         d.addWidget(self.help_label)
+        d.addWidget(self.own_note)
         caption = QLabel("FIELD ON THE SCAN")
         caption.setObjectName("snippetCaption")
         d.addWidget(caption)
         d.addWidget(self.snippet)
+        entries_heading = QHBoxLayout()
         caption = QLabel("ENTRIES (1 / 2 / 3 picks one)")
         caption.setObjectName("snippetCaption")
-        d.addWidget(caption)
+        entries_heading.addWidget(caption, 1)
+        entries_heading.addWidget(self.reveal_button)
+        d.addLayout(entries_heading)
         for row in self.rows:
             d.addWidget(row)
         decide = QGridLayout()
         decide.setHorizontalSpacing(8)
         decide.setVerticalSpacing(6)
-        type_label = QLabel("Value")
+        type_label = QLabel("Value (T)")
         type_label.setObjectName("qaFormLabel")
         reason_label = QLabel("Reason (R)")
         reason_label.setObjectName("qaFormLabel")
         decide.addWidget(type_label, 0, 0)
         decide.addWidget(self.value_edit, 0, 1)
         decide.addWidget(self.illegible_button, 0, 2)
-        decide.addWidget(reason_label, 1, 0)
-        decide.addWidget(self.reason_combo, 1, 1)
+        decide.addWidget(self.issues_label, 1, 1, 1, 2)
+        decide.addWidget(reason_label, 2, 0)
+        decide.addWidget(self.reason_combo, 2, 1)
         decide.setColumnStretch(1, 1)
         d.addSpacing(4)
         d.addLayout(decide)
@@ -392,6 +351,7 @@ class QaStationWidget(QWidget):
         d.addLayout(buttons)
         d.addWidget(self.message)
         d.addStretch(1)
+        d.addWidget(hints)
 
         self.page_view = PageViewWidget()
         self.page_view.hide()
@@ -423,6 +383,9 @@ class QaStationWidget(QWidget):
             ("confirm", ("Return", "Enter"), self.confirm),
             ("undo", ("Ctrl+Z",), self.undo),
             ("full_page", ("F",), self.full_page_button.toggle),
+            ("reveal", ("V",), self.reveal_values),
+            ("batches", ("B",), self.toggle_batch_view),
+            ("still_disputed", ("D",), self.batch_view.toggle_still_disputed),
         ]
         actions: dict[str, QAction] = {}
         for name, sequences, handler in table:
@@ -434,7 +397,7 @@ class QaStationWidget(QWidget):
             actions[name] = action
         return actions
 
-    # --- public state (tests, the main window) -------------------------------------------------
+    # --- public state (tests, the page) ---------------------------------------------------------
 
     @property
     def current_item(self) -> DisputeItem | None:
@@ -460,7 +423,7 @@ class QaStationWidget(QWidget):
 
     @property
     def pending_writes(self) -> int:
-        """Decisions and undos sent to the central database and not confirmed yet."""
+        """Decisions, undos and closes sent to the central database and not confirmed yet."""
         return self.writer.pending
 
     @property
@@ -471,23 +434,53 @@ class QaStationWidget(QWidget):
     def loading(self) -> bool:
         return self._loading
 
+    @property
+    def lead_figures(self) -> LeadFigures | None:
+        return self._figures
+
     # --- the queue -----------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Load the open disputed fields (of the chosen batch) in the background."""
-        central, actor, batch_id, reveal = self._central, self.actor, self._batch_id, self._reveal
+        """Load the open disputed fields (of the chosen batch) in the background.
+
+        The first load of a session also closes documents a station left decided but open."""
+        central, actor, batch_id, reveal = self._central, self.actor, self._batch_id, self._reveal_keyers
+        sweep = not self._swept
+        self._swept = True
+
+        def load() -> list[DisputeItem]:
+            if sweep:
+                closed = qa.close_decided_documents(central, actor)
+                if closed:
+                    log.info("closed %d decided document(s) left open", closed)
+            return qa.qa_queue(central, actor, batch_id=batch_id, reveal=reveal, limit=QUEUE_LIMIT)
+
         self._loading = True
-        run_in_background(lambda: qa.qa_queue(central, actor, batch_id=batch_id, reveal=reveal),
-                          self._on_queue_loaded, self._on_queue_failed, owner=self)
+        if self._current is None:
+            self.where.setText("Loading the queue…")
+        run_in_background(load, self._on_queue_loaded, self._on_queue_failed, owner=self)
 
     def _on_queue_loaded(self, items: list[DisputeItem]) -> None:
         self._loading = False
         items = [i for i in items if i.dispute_id not in self._in_flight]
+        notes = []
+        if len(items) >= QUEUE_LIMIT:
+            notes.append(f"The oldest {QUEUE_LIMIT} open fields are shown; more follow as these are decided.")
+        if not self.allow_own:
+            own = [i for i in items if i.own_entry]
+            if own:
+                items = [i for i in items if not i.own_entry]
+                notes.append(f"{len(own)} field{'s' if len(own) != 1 else ''} of documents you keyed "
+                             "are left to another QA lead.")
+        self.queue_note.setText(" ".join(notes))
+        self.queue_note.setVisible(bool(notes))
         if self._batch_id is None:
             self._remember_batches(items)
+        for item in items:
+            self._doc_seq[item.document_id] = item.document_seq
         keep = self._current.dispute_id if self._current is not None else None
         self._change_queue(lambda: self.model.set_items(items))
-        self._open_document = QPersistentModelIndex()
+        self._open_tree_document = QPersistentModelIndex()
         self.tree.expandToDepth(0)  # batches open; only the current document shows its fields
         chosen = next((i for i in items if i.dispute_id == keep), items[0] if items else None)
         self._show_item(chosen)
@@ -500,22 +493,22 @@ class QaStationWidget(QWidget):
         if not isinstance(error, KnownError):
             report_bug(error)
             return
+        self._show_item(None)
         self._say(str(error), error=True)
 
     def _remember_batches(self, items: Sequence[DisputeItem]) -> None:
         seen: dict[uuid.UUID, str] = {}
         for item in items:
             seen.setdefault(item.batch_id, item.batch_name)
-        self._batches = list(seen.items())
         self.batch_filter.blockSignals(True)
         self.batch_filter.clear()
         self.batch_filter.addItem("All batches", None)
-        for batch_id, name in self._batches:
+        for batch_id, name in seen.items():
             self.batch_filter.addItem(f"Batch {name}", str(batch_id))
         self.batch_filter.blockSignals(False)
 
     def show_batch(self, batch_id: uuid.UUID | None) -> None:
-        """Only one batch's documents and their open fields (None: every batch)."""
+        """Only one batch's open fields in the queue (None: every batch)."""
         self._batch_id = batch_id
         index = self.batch_filter.findData(str(batch_id) if batch_id else None)
         if index >= 0:
@@ -527,7 +520,7 @@ class QaStationWidget(QWidget):
         self.show_batch(uuid.UUID(data) if data else None)
 
     def _on_reveal_box_toggled(self, checked: bool) -> None:
-        self._reveal = checked and self.actor.role == "admin"
+        self._reveal_keyers = checked and self.actor.role == "admin"
         self.reload()
 
     def _on_tree_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -537,20 +530,53 @@ class QaStationWidget(QWidget):
         if item is not None and (self._current is None or item.dispute_id != self._current.dispute_id):
             self._show_item(item)
 
+    # --- the batch view ------------------------------------------------------------------------
+
+    def toggle_batch_view(self) -> None:
+        """B: between the queue and the batch view (which reloads when it opens)."""
+        self.left_tabs.setCurrentIndex(1 - self.left_tabs.currentIndex())
+
+    @property
+    def batch_view_shown(self) -> bool:
+        return self.left_tabs.currentIndex() == 1
+
+    def _on_left_tabs_current_changed(self, index: int) -> None:
+        if index == 1:
+            self.batch_view.refresh(self._current.batch_id if self._current is not None else self._batch_id)
+            self.batch_view.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_batch_view_document_activated(self, document_id: str) -> None:
+        wanted = uuid.UUID(document_id)
+        item = next((i for i in self.model.items() if i.document_id == wanted), None)
+        if item is None:
+            seq = next((r.seq for r in self.batch_view.model.rows() if r.document_id == wanted), None)
+            QApplication.beep()
+            self._say(f"Document {seq} has no open disputed field in this queue." if seq else
+                      "That document has no open disputed field in this queue.")
+            return
+        self.left_tabs.setCurrentIndex(0)
+        self._show_item(item)
+
     # --- showing one field ---------------------------------------------------------------------
 
     def _show_item(self, item: DisputeItem | None) -> None:
         self._current = item
         self._choice = None
+        self._warned_text = None
         self.value_edit.clear()
+        self.issues_label.hide()
         self.illegible_button.setChecked(False)
         self.reason_combo.setCurrentIndex(0)
         for row in self.rows:
             row.set_chosen(False)
         if item is None:
             self.title.setText("No disputed field is open")
-            self.where.setText("Every field in this queue is decided." if not self._loading else "Loading the queue…")
+            self.where.setText("Loading the queue…" if self._loading else "Every field in this queue is decided.")
             self.help_label.hide()
+            self.own_note.hide()
+            self.reveal_button.hide()
             for row in self.rows:
                 row.hide()
             self.snippet.set_page(None)
@@ -565,6 +591,8 @@ class QaStationWidget(QWidget):
                            f"{item.field_path} · {item.type}")
         self.help_label.setText(item.help)
         self.help_label.setVisible(bool(item.help))
+        self.own_note.setText("You keyed an entry of this document; your decision is flagged in the audit log.")
+        self.own_note.setVisible(item.own_entry)
         self._show_candidates(item)
         self._select_in_tree(item)
         self._show_page(item)
@@ -575,23 +603,14 @@ class QaStationWidget(QWidget):
             widget.setEnabled(enabled)
 
     def _show_candidates(self, item: DisputeItem) -> None:
-        hide = item.sensitive and self.actor.role != "admin"
-        shown = item.candidates
-        if hide:
-            shown = tuple(Candidate(c.entry_id, c.pass_no, masked(c.value), c.flag, c.keyer, ()) for c in shown)
+        self.reveal_button.setVisible(item.masked)
+        note = "masked: V shows" if item.masked else ""
         for index, row in enumerate(self.rows):
-            if index >= len(shown):
+            if index >= len(item.candidates):
                 row.hide()
                 continue
-            candidate = shown[index]
-            row.pass_label.setText(f"Pass {candidate.pass_no}")
-            if hide:
-                text = diff_html(shown[:1], 0) if index == 0 else diff_html((shown[index],), 0)
-                row.value.setText(text + '&nbsp;&nbsp;<span style="color:#6b7280;font-size:11px">sensitive</span>')
-            else:
-                row.value.setText(diff_html(shown, index))
-            row.keyer.setText(candidate.keyer)
-            row.keyer.setVisible(bool(candidate.keyer))
+            row.show_candidate(item.candidates, index, note=note)
+            row.set_chosen(self._choice == (PICK_ENTRY, index + 1))
             row.show()
 
     def _select_in_tree(self, item: DisputeItem) -> None:
@@ -601,10 +620,10 @@ class QaStationWidget(QWidget):
         # Only the current document is expanded: laying out hundreds of open rows after every
         # decision would cost more than the rest of showing the next field together.
         document = QPersistentModelIndex(index.parent())
-        if document != self._open_document:
-            if self._open_document.isValid():
-                self.tree.collapse(QModelIndex(self._open_document))
-            self._open_document = document
+        if document != self._open_tree_document:
+            if self._open_tree_document.isValid():
+                self.tree.collapse(QModelIndex(self._open_tree_document))
+            self._open_tree_document = document
         batch = index.parent().parent()
         if batch.isValid() and not self.tree.isExpanded(batch):
             self.tree.expand(batch)
@@ -683,6 +702,32 @@ class QaStationWidget(QWidget):
             self.page_view.show_zone(item.zone if page is not None else None)
             self.right.setSizes([max(300, self.right.height() // 2), max(200, self.right.height() // 2)])
 
+    # --- sensitive values ----------------------------------------------------------------------
+
+    def reveal_values(self) -> None:
+        """V: read a masked field's real values from the core (which audits the look)."""
+        item = self._current
+        if item is None or not item.masked:
+            return
+        central, actor, dispute_id = self._central, self.actor, item.dispute_id
+        run_in_background(lambda: qa.reveal_values(central, actor, dispute_id),
+                          lambda candidates: self._on_values_revealed(dispute_id, candidates),
+                          self._on_reveal_failed, owner=self)
+
+    def _on_values_revealed(self, dispute_id: uuid.UUID, candidates: tuple[Candidate, ...]) -> None:
+        item = self._current
+        if item is None or item.dispute_id != dispute_id:
+            return  # the lead moved on; the next look asks again
+        self._current = dataclasses.replace(item, candidates=candidates, masked=False)
+        self._show_candidates(self._current)
+        self.values_revealed.emit(item.field_path)
+
+    def _on_reveal_failed(self, error: BaseException) -> None:
+        if not isinstance(error, KnownError):
+            report_bug(error)
+            return
+        self._say(str(error), error=True)
+
     # --- choosing ------------------------------------------------------------------------------
 
     def pick(self, number: int) -> None:
@@ -709,7 +754,7 @@ class QaStationWidget(QWidget):
         if self._current is None:
             return
         self._set_choice((MARK_ILLEGIBLE, FLAG_ILLEGIBLE))
-        if self.reason == DEFAULT_REASON:
+        if self.reason == qa.DEFAULT_REASON:
             self.reason_combo.setCurrentIndex(qa.REASONS.index("illegible"))
 
     def next_reason(self) -> None:
@@ -720,13 +765,19 @@ class QaStationWidget(QWidget):
 
     def _on_value_edit_text_edited(self, text: str) -> None:
         self._set_choice((TYPE_VALUE, text) if text else None)
+        item = self._current
+        issues = qa.check_typed(item.spec, text).issues if item is not None and text else ()
+        self.issues_label.setText(" ".join(issue.message for issue in issues))
+        self.issues_label.setVisible(bool(issues))
 
     def _set_choice(self, choice: tuple[str, object] | None) -> None:
         self._choice = choice
+        self._warned_text = None
         for number, row in enumerate(self.rows, start=1):
             row.set_chosen(choice == (PICK_ENTRY, number))
         self.illegible_button.setChecked(choice is not None and choice[0] == MARK_ILLEGIBLE)
         if choice is None or choice[0] != TYPE_VALUE:
+            self.issues_label.hide()
             if self.value_edit.hasFocus():
                 self.setFocus(Qt.FocusReason.OtherFocusReason)
         self.message.hide()
@@ -741,7 +792,10 @@ class QaStationWidget(QWidget):
     # --- deciding ------------------------------------------------------------------------------
 
     def confirm(self) -> None:
-        """Send the chosen decision and show the next disputed field at once."""
+        """Enter: send the chosen decision and show the next disputed field at once."""
+        if self.batch_view_shown:
+            self.batch_view.activate_current()
+            return
         item, choice = self._current, self._choice
         if item is None:
             return
@@ -753,17 +807,31 @@ class QaStationWidget(QWidget):
         if kind == PICK_ENTRY:
             args: dict[str, object] = {"entry_id": item.candidates[int(payload) - 1].entry_id}  # type: ignore[call-overload]
         elif kind == TYPE_VALUE:
-            args = {"value": str(payload)}
+            text = str(payload)
+            issues = qa.check_typed(item.spec, text).issues
+            if issues and self._warned_text != text:
+                # Like keying: warn once, Enter again keeps the value.
+                QApplication.beep()
+                self._warned_text = text
+                self._say(" ".join(i.message for i in issues) + " Enter again keeps it as typed.", error=True)
+                return
+            args = {"value": text}
         else:
             args = {"flag": str(payload)}
+        # Leaving a document closes it (it becomes final when every field is decided).
+        for document_id in [d for d in self._unclosed if d != item.document_id]:
+            self._close_document(document_id)
         items = self.model.items()
         position = next(n for n, i in enumerate(items) if i.dispute_id == item.dispute_id)
-        closes = not any(i.document_id == item.document_id and i.dispute_id != item.dispute_id for i in items)
-        central, actor, reason = self._central, self.actor, self.reason
-        job_id = self.writer.submit(lambda: _decide_and_maybe_close(central, actor, item, args, reason, closes))
-        self._jobs[job_id] = ("decide", item)
+        central, actor, reason, allow_own = self._central, self.actor, self.reason, self.allow_own
+        job_id = self.writer.submit(lambda: qa.decide(central, actor, item.dispute_id, reason=reason, finalize=False,
+                                                      allow_own=allow_own, **args))  # type: ignore[arg-type]
+        self._jobs[job_id] = _Job("decide", item)
         self._in_flight.add(item.dispute_id)
-        self._undo.append(_Done(item, closes))
+        self._unclosed.add(item.document_id)
+        self._doc_seq[item.document_id] = item.document_seq
+        self._undo.append(item)
+        self._close_timer.start()
         self.message.hide()
         self._change_queue(lambda: self.model.remove_item(item.dispute_id))
         rest = items[:position] + items[position + 1:]
@@ -774,24 +842,40 @@ class QaStationWidget(QWidget):
             self.queue_emptied.emit()
 
     def undo(self) -> None:
-        """Take back the last decision of this session while its document is still open."""
+        """Ctrl+Z: take back the last decision of this session while its document is open."""
         if not self._undo:
             QApplication.beep()
             self._say("Nothing to undo in this session.")
             return
-        done = self._undo[-1]
-        if done.closes_document:
+        item = self._undo[-1]
+        if item.document_id in self._closing:
             QApplication.beep()
-            self._say("That was the document's last disputed field; the document is final and its "
-                      "decisions can no longer be undone here. Ask an administrator to reopen it.")
+            self._say(f"Document {item.document_seq} is closed and final; its decisions can no longer be "
+                      "undone here. Ask an administrator to reopen it.")
             return
         self._undo.pop()
-        central, actor, document_id = self._central, self.actor, done.item.document_id
-        job_id = self.writer.submit(lambda: qa.undo_last(central, actor, document_id))
-        self._jobs[job_id] = ("undo", done.item)
+        central, actor = self._central, self.actor
+        job_id = self.writer.submit(lambda: qa.undo_last(central, actor, item.document_id, item.field_path))
+        self._jobs[job_id] = _Job("undo", item)
+        self._close_timer.start()
         self.message.hide()
-        self._change_queue(lambda: self.model.insert_item(done.item))
-        self._show_item(done.item)
+        self._change_queue(lambda: self.model.insert_item(item))
+        self._show_item(item)
+
+    def close_open_documents(self) -> None:
+        """Close every document this session decided and has not closed yet."""
+        for document_id in list(self._unclosed):
+            self._close_document(document_id)
+
+    def _close_document(self, document_id: uuid.UUID) -> None:
+        central, actor = self._central, self.actor
+        job_id = self.writer.submit(lambda: qa.close_document(central, actor, document_id))
+        self._jobs[job_id] = _Job("close", document_id=document_id)
+        self._unclosed.discard(document_id)
+        self._closing.add(document_id)
+
+    def _on_close_timer_timeout(self) -> None:
+        self.close_open_documents()
 
     def _change_queue(self, change: Callable[[], object]) -> None:
         self._changing_queue = True
@@ -801,55 +885,83 @@ class QaStationWidget(QWidget):
             self._changing_queue = False
 
     def _on_writer_saved(self, job_id: int, result: object) -> None:
-        kind, item = self._jobs.pop(job_id, ("", None))
-        if item is None:
+        job = self._jobs.pop(job_id, None)
+        if job is None:
             return
-        if kind == "decide":
-            self._in_flight.discard(item.dispute_id)
-            assert isinstance(result, _DecisionResult)
+        if job.kind == "decide" and job.item is not None:
+            assert isinstance(result, Decision)
+            self._in_flight.discard(job.item.dispute_id)
             self._decided += 1
-            self._show_figures()
-            if result.issues:
-                notes = "; ".join(issue.message for issue in result.issues)
-                self._say(f"{item.label} (document {item.document_seq}) was saved as typed, with notes: {notes}")
-            if result.document_final:
-                self.document_closed.emit(str(item.document_id))
-            self.decision_made.emit(item.field_path)
-        elif kind == "undo":
+            self._figures_soon.start()
+            self.decision_made.emit(job.item.field_path)
+        elif job.kind == "undo" and job.item is not None:
             self._decided = max(0, self._decided - 1)
-            self._show_figures()
-            if result != item.field_path:  # someone else's order of events: trust the database
-                log.info("undo reopened %s, not %s; reloading the queue", result, item.field_path)
-                self.reload()
+            self._figures_soon.start()
             self.decision_undone.emit(str(result))
+        elif job.kind == "close" and job.document_id is not None:
+            if result:
+                self.document_closed.emit(str(job.document_id))
+            else:
+                # Not every field decided yet (one was undone, or is still open): not final.
+                self._closing.discard(job.document_id)
 
     def _on_writer_failed(self, job_id: int, error: object) -> None:
-        kind, item = self._jobs.pop(job_id, ("", None))
-        if item is None:
+        job = self._jobs.pop(job_id, None)
+        if job is None:
             return
         if not isinstance(error, KnownError):
             report_bug(error)  # type: ignore[arg-type]
-        if kind == "decide":
+        if job.kind == "decide" and job.item is not None:
+            item = job.item
             self._in_flight.discard(item.dispute_id)
-            self._undo = [d for d in self._undo if d.item.dispute_id != item.dispute_id]
+            self._undo = [i for i in self._undo if i.dispute_id != item.dispute_id]
             if not isinstance(error, NotFound):
-                # Refused (own entry, role, a bad value): the field is still open; bring it back.
+                # Refused (own entry, role, the database gone): the field is still open; bring it back.
                 self._change_queue(lambda: self.model.insert_item(item))
                 self._show_item(item)
-        elif kind == "undo":
+        elif job.kind == "undo" and job.item is not None:
+            item = job.item
             self._change_queue(lambda: self.model.remove_item(item.dispute_id))
             if self._current is not None and self._current.dispute_id == item.dispute_id:
                 items = self.model.items()
                 self._show_item(items[0] if items else None)
+        elif job.kind == "close" and job.document_id is not None:
+            self._closing.discard(job.document_id)
+            self._unclosed.add(job.document_id)  # try again with the next close
         if isinstance(error, KnownError):
             self._say(str(error), error=True)
 
     # --- figures and messages ------------------------------------------------------------------
 
+    def refresh_figures(self) -> None:
+        """Reload the lead's own figures for today in the background."""
+        if self._figures_loading or self._closed:
+            return
+        self._figures_loading = True
+        central, actor = self._central, self.actor
+        run_in_background(lambda: qa.lead_figures(central, actor), self._on_figures_loaded,
+                          self._on_figures_failed, owner=self)
+
+    def _on_figures_loaded(self, figures: LeadFigures) -> None:
+        self._figures_loading = False
+        self._figures = figures
+        self._show_figures()
+        self.figures_updated.emit()
+
+    def _on_figures_failed(self, error: BaseException) -> None:
+        self._figures_loading = False
+        if not isinstance(error, KnownError):
+            report_bug(error)
+        # A figures line that cannot refresh is not worth a message; the next refresh tries again.
+
     def _show_figures(self) -> None:
-        hours = max(time.monotonic() - self._started, 60.0) / 3600
-        rate = self._decided / hours
-        self.figures.setText(f"This session: {self._decided} decided · {rate:.0f} per hour")
+        figures = self._figures
+        if figures is None:
+            self.figures.setText(f"This session: {self._decided} decided")
+            return
+        rate = f"{figures.per_hour:.0f} per hour" if figures.per_hour is not None else "– per hour"
+        self.figures.setText(f"Today: {figures.decisions} decided · {rate} of QA time · "
+                             f"this session: {self._decided}")
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
@@ -862,11 +974,14 @@ class QaStationWidget(QWidget):
     # --- closing -------------------------------------------------------------------------------
 
     def close_session(self, timeout_ms: int = 30_000) -> bool:
-        """Write every queued decision and stop the writer (idempotent); True when all were written."""
+        """Close the open documents, write everything queued and stop the writer (idempotent);
+        True when all was written."""
         if self._closed:
             return True
+        self.close_open_documents()
         self._closed = True
-        self._figures_timer.stop()
+        for timer in (self._figures_timer, self._figures_soon, self._close_timer):
+            timer.stop()
         deadline = time.monotonic() + timeout_ms / 1000
         while self.writer.pending and time.monotonic() < deadline:
             QApplication.processEvents()

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import io
-import shutil
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import pytest
 from PIL import Image as PILImage
@@ -19,17 +16,15 @@ from sqlalchemy import select
 from tests.ui.synthetic import draw_form_page
 from tests.workstation.centralseed import add_user, sample_template, seed_batch
 from tests.workstation.test_resolve import add_entry
-from ui.qa_models import QaQueueModel
-from ui.qa_station import QaStationWidget, diff_html, masked
+from ui.qa_entries import diff_html
+from ui.qa_models import QaDocumentsModel, QaQueueModel
+from ui.qa_station import QaStationWidget
 from workstation import models as m
 from workstation import qa
 from workstation.auth import Actor
 from workstation.compare import char_diff
 from workstation.qa import Candidate
 from workstation.store import Store
-
-SHOT = Path("/tmp/qa_station.png")
-
 
 @cache
 def rebate_png() -> bytes:
@@ -67,8 +62,8 @@ def seed(central: Store, values: list[tuple[dict[str, str], dict[str, str]]], *,
 def open_station(qtbot):  # type: ignore[no-untyped-def]
     opened: list[QaStationWidget] = []
 
-    def open_(actor: Actor, central: Store, *, wait: bool = True) -> QaStationWidget:
-        station = QaStationWidget(actor, central)
+    def open_(actor: Actor, central: Store, *, wait: bool = True, allow_own: bool = False) -> QaStationWidget:
+        station = QaStationWidget(actor, central, allow_own=allow_own)
         qtbot.addWidget(station)
         station.resize(1200, 820)
         station.show()
@@ -152,10 +147,25 @@ def test_diff_html_highlights_differences_and_escapes_values() -> None:
     assert "background-color" in one and ">A</span>" in one  # the last A differs
     assert ">E&amp;</span>" in two  # replaced and inserted characters of entry 2
     assert "ANN" in two.replace("&lt;b&gt;", "")
-    assert masked("1234") == "\u2022\u2022\u2022\u202234" and masked("") == ""
+
+
+
+
+def test_the_documents_model_is_a_thin_table(central: Store, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X"}, {"city": "Y"}), ({"city": "X"}, {"city": "X"})])
+    model = QaDocumentsModel()
+    model.set_rows(qa.batch_documents(central, seeded.lead, seeded.batch_id))
+    qtmodeltester.check(model)
+    assert [[model.index(r, c).data() for c in range(4)] for r in range(2)] == [
+        ["Document 1", "disputed", "1", ""], ["Document 2", "final", "", ""]]
 
 
 # --- deciding by keys -----------------------------------------------------------------------
+
+
+def audit_actions(central: Store, *actions: str) -> list[m.AuditEvent]:
+    with central.session() as s:
+        return list(s.scalars(select(m.AuditEvent).where(m.AuditEvent.action.in_(actions)).order_by(m.AuditEvent.seq)))
 
 
 def test_pick_type_undo_and_mark_by_keys_then_the_document_is_final(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
@@ -166,6 +176,7 @@ def test_pick_type_undo_and_mark_by_keys_then_the_document_is_final(central: Sto
     assert station.queue_count == 3
     assert station.current_item is not None and station.current_item.field_path == "first_name"
     assert [row.keyer.text() for row in station.rows[:2]] == ["", ""]  # keyers hidden
+    assert station.reason == qa.DEFAULT_REASON
 
     with qtbot.waitSignal(station.decision_made) as made:
         key(qtbot, station, "1", Qt.Key.Key_Return)
@@ -185,31 +196,82 @@ def test_pick_type_undo_and_mark_by_keys_then_the_document_is_final(central: Sto
         key(qtbot, station, ("z", Qt.KeyboardModifier.ControlModifier))
     assert undone.args == ["last_name"]
     assert station.current_item.field_path == "last_name" and station.queue_count == 2
-    with central.session() as s:
-        assert s.get(m.Document, doc).state != "final"
 
     with qtbot.waitSignal(station.decision_made):
         key(qtbot, station, "2", Qt.Key.Key_Return)
-    with qtbot.waitSignal(station.document_closed) as closed, qtbot.waitSignal(station.queue_emptied):
+    with qtbot.waitSignal(station.decision_made), qtbot.waitSignal(station.queue_emptied):
         key(qtbot, station, "i", Qt.Key.Key_Enter)
-    assert closed.args == [str(doc)]
     assert station.queue_count == 0 and station.current_item is None
-    assert station.decided_this_session == 3
-    assert "3 decided" in station.figures.text()
+    # The document stays open while the lead is on it: the last decision can still be undone.
+    with central.session() as s:
+        assert s.get(m.Document, doc).state == "resolving"
+    with qtbot.waitSignal(station.decision_undone) as undone:
+        key(qtbot, station, ("z", Qt.KeyboardModifier.ControlModifier))
+    assert undone.args == ["city"] and station.current_item.field_path == "city"
+    with qtbot.waitSignal(station.decision_made):
+        key(qtbot, station, "t")
+        qtbot.keyClicks(station.value_edit, "springfield")
+        qtbot.keyClick(station.value_edit, Qt.Key.Key_Return)
 
+    with qtbot.waitSignal(station.document_closed) as closed:
+        station.close_open_documents()
+    assert closed.args == [str(doc)]
+    assert station.decided_this_session == 3
     key(qtbot, station, ("z", Qt.KeyboardModifier.ControlModifier))  # the document is final now
     assert "final" in station.message_text
 
     finals = resolutions(central, doc)
     assert finals["first_name"] == ("ANNA", "", "qa", "image_clear")
     assert finals["last_name"] == ("LE", "", "qa", "image_clear")
-    assert finals["city"] == ("", "illegible", "qa", "illegible")
+    assert finals["city"] == ("SPRINGFIELD", "", "qa", "image_clear")  # prepared like keying: upper case
     with central.session() as s:
         assert s.get(m.Document, doc).state == "final"
-        events = s.scalars(select(m.AuditEvent).where(m.AuditEvent.action.in_(["qa_decision", "qa_undo"]))
-                           .order_by(m.AuditEvent.seq)).all()
-        assert [e.action for e in events] == ["qa_decision", "qa_decision", "qa_undo", "qa_decision", "qa_decision"]
-        assert events[1].details["reason"] == "keyer_typo" and events[1].details["decision"] == "typed"
+    events = audit_actions(central, "qa_decision", "qa_undo")
+    assert [e.action for e in events] == ["qa_decision", "qa_decision", "qa_undo", "qa_decision", "qa_decision",
+                                          "qa_undo", "qa_decision"]
+    assert all(e.username == seeded.lead.username for e in events)
+    assert events[0].details["entry"] == str(seeded.entries[(0, 1)]) and events[0].details["pass"] == 1
+    assert events[1].details["reason"] == "keyer_typo" and events[1].details["decision"] == "typed"
+    assert events[4].details["decision"] == "illegible" and events[4].details["reason"] == "illegible"
+
+
+def test_deciding_in_another_document_closes_the_one_left(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X"}, {"city": "Y"}), ({"city": "P"}, {"city": "Q"})])
+    station = open_station(seeded.lead, central)
+    with qtbot.waitSignal(station.decision_made):
+        key(qtbot, station, "1", Qt.Key.Key_Return)
+    assert station.current_item.document_id == seeded.documents[1]
+    with qtbot.waitSignal(station.document_closed) as closed:
+        key(qtbot, station, "2", Qt.Key.Key_Return)
+    assert closed.args == [str(seeded.documents[0])]
+    qtbot.waitUntil(lambda: station.pending_writes == 0)
+    with qtbot.waitSignal(station.decision_undone):
+        key(qtbot, station, ("z", Qt.KeyboardModifier.ControlModifier))  # document 2 is still open
+    with qtbot.assertNotEmitted(station.decision_undone, wait=100):
+        key(qtbot, station, ("z", Qt.KeyboardModifier.ControlModifier))
+    assert "Document 1 is closed and final" in station.message_text
+    assert resolutions(central, seeded.documents[0])["city"][0] == "X"
+
+
+def test_closing_the_station_writes_everything_and_closes_the_open_document(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X", "zip": "12345"}, {"city": "Y", "zip": "12346"})])
+    station = open_station(seeded.lead, central)
+    key(qtbot, station, "1", Qt.Key.Key_Return, "2", Qt.Key.Key_Return)  # no waiting in between
+    assert station.close_session()
+    with central.session() as s:
+        assert s.get(m.Document, seeded.documents[0]).state == "final"
+    decided = {p: v[0] for p, v in resolutions(central, seeded.documents[0]).items() if v[2] == "qa"}
+    assert decided == {"city": "X", "zip": "12346"}
+
+
+def test_a_decided_document_left_open_by_a_killed_station_is_closed_on_the_next_load(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X"}, {"city": "Y"})])
+    (item,) = qa.qa_queue(central, seeded.lead)
+    qa.decide(central, seeded.lead, item.dispute_id, entry_id=seeded.entries[(0, 1)], finalize=False)
+    station = open_station(seeded.lead, central)
+    assert station.queue_count == 0
+    with central.session() as s:
+        assert s.get(m.Document, seeded.documents[0]).state == "final"
 
 
 def test_enter_without_a_choice_says_what_to_do_and_decides_nothing(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
@@ -233,9 +295,30 @@ def test_a_keyer_is_refused_with_a_sentence(central: Store, qtbot, open_station)
     assert "Traceback" not in station.message_text
 
 
-def test_the_own_entry_rule_is_a_message_and_the_field_stays_open(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+def test_documents_the_lead_keyed_are_left_to_another_lead(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
     seeded = seed(central, [({"first_name": "ANNA"}, {"first_name": "ANNE"})], lead_keys_pass1=True)
+    seed(central, [({"city": "X"}, {"city": "Y"})], name="S", lead=seeded.lead)
     station = open_station(seeded.lead, central)
+    assert station.queue_count == 1 and station.current_item.batch_name == "S"
+    assert "1 field of documents you keyed" in station.queue_note.text()
+    assert not station.own_note.isVisibleTo(station)
+
+
+def test_for_tiny_teams_own_documents_can_be_decided_and_are_flagged(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"first_name": "ANNA"}, {"first_name": "ANNE"})], lead_keys_pass1=True)
+    station = open_station(seeded.lead, central, allow_own=True)
+    assert station.queue_count == 1 and station.own_note.isVisibleTo(station)
+    with qtbot.waitSignal(station.decision_made):
+        key(qtbot, station, "2", Qt.Key.Key_Return)
+    (event,) = audit_actions(central, "qa_decision")
+    assert event.details["own_entry"] is True
+    assert resolutions(central, seeded.documents[0])["first_name"][0] == "ANNE"
+
+
+def test_the_core_refuses_an_own_entry_decision_even_if_the_station_sends_it(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"first_name": "ANNA"}, {"first_name": "ANNE"})], lead_keys_pass1=True)
+    station = open_station(seeded.lead, central, allow_own=True)
+    station.allow_own = False  # as if the station were misconfigured: the core still says no
     item = station.current_item
     with qtbot.waitSignal(station.message_shown) as shown:
         key(qtbot, station, "1", Qt.Key.Key_Return)
@@ -244,34 +327,57 @@ def test_the_own_entry_rule_is_a_message_and_the_field_stays_open(central: Store
     assert resolutions(central, seeded.documents[0]).get("first_name") is None
 
 
-def test_typed_values_are_validated_like_keying_and_the_notes_shown(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+def test_typed_values_are_validated_live_and_a_second_enter_keeps_them(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
     seeded = seed(central, [({"zip": "12345", "city": "X"}, {"zip": "12346", "city": "Y"})])
     station = open_station(seeded.lead, central)
     assert station.current_item.field_path == "city"
-    key(qtbot, station, "1", Qt.Key.Key_Return)
     with qtbot.waitSignal(station.decision_made):
-        key(qtbot, station, "t")
-        qtbot.keyClicks(station.value_edit, "12a")  # digits typed here are the value, not picks
+        key(qtbot, station, "1", Qt.Key.Key_Return)
+    key(qtbot, station, "t")
+    qtbot.keyClicks(station.value_edit, "12a")  # digits typed here are the value, not picks
+    assert station.issues_label.isVisibleTo(station) and station.issues_label.text()
+    with qtbot.assertNotEmitted(station.decision_made, wait=50):
+        qtbot.keyClick(station.value_edit, Qt.Key.Key_Return)
+    assert "Enter again keeps it" in station.message_text and station.queue_count == 1
+    with qtbot.waitSignal(station.decision_made):
         qtbot.keyClick(station.value_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: station.pending_writes == 0)
-    assert station.queue_count == 0 and station.decided_this_session == 2  # one Enter, one decision
-    assert "saved as typed, with notes" in station.message_text
+    assert station.queue_count == 0 and station.decided_this_session == 2
     assert resolutions(central, seeded.documents[0])["zip"][:3] == ("12a", "", "qa")
+    (_, typed) = audit_actions(central, "qa_decision")
+    assert typed.details["decision"] == "typed" and typed.details["issues"] >= 1
 
 
-def test_sensitive_values_are_masked_unless_admin(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+def test_sensitive_values_are_masked_until_v_and_the_look_is_audited(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
     seeded = seed(central, [({"card_last4": "1234"}, {"card_last4": "1284"})])
     station = open_station(seeded.lead, central)
     shown = [plain(row.value.text()) for row in station.rows[:2]]
-    assert [text.split()[0] for text in shown] == [masked("1234"), masked("1284")]
+    assert [text.split()[0] for text in shown] == [qa.mask("1234"), qa.mask("1284")]
+    assert station.reveal_button.isVisibleTo(station)
+    assert audit_actions(central, "qa_reveal_value") == []
+    with qtbot.waitSignal(station.values_revealed):
+        key(qtbot, station, "v")
+    assert [plain(row.value.text()) for row in station.rows[:2]] == ["1234", "1284"]
+    assert not station.reveal_button.isVisibleTo(station)
+    (event,) = audit_actions(central, "qa_reveal_value")
+    assert event.username == seeded.lead.username and "card_last4" in event.subject
+    with qtbot.waitSignal(station.decision_made):
+        key(qtbot, station, "2", Qt.Key.Key_Return)
+    assert resolutions(central, seeded.documents[0])["card_last4"][0] == "1284"
+
+
+def test_an_admin_may_show_who_keyed(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X"}, {"city": "Y"})])
     admin = Actor(add_user(central, "boss", role="admin"), "boss", "admin")
+    lead_station = open_station(seeded.lead, central)
     boss = open_station(admin, central)
-    assert plain(boss.rows[0].value.text()) == "1234" and plain(boss.rows[1].value.text()) == "1284"
-    assert boss.reveal_box.isVisibleTo(boss) and not station.reveal_box.isVisibleTo(station)
+    assert boss.reveal_box.isVisibleTo(boss) and not lead_station.reveal_box.isVisibleTo(lead_station)
+    assert [row.keyer.text() for row in boss.rows[:2]] == ["", ""]
     with qtbot.waitSignal(boss.queue_loaded):
         boss.reveal_box.setChecked(True)
     qtbot.waitUntil(lambda: boss.rows[0].keyer.text() != "")
-    assert {boss.rows[0].keyer.text(), boss.rows[1].keyer.text()} == {"k1-r", "k2-r"}
+    assert [boss.rows[0].keyer.text(), boss.rows[1].keyer.text()] == ["k1-r", "k2-r"]
+    assert len(audit_actions(central, "qa_reveal_keyers")) == 1
 
 
 def test_the_batch_filter_shows_one_batch(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
@@ -286,6 +392,39 @@ def test_the_batch_filter_shows_one_batch(central: Store, qtbot, open_station) -
     assert station.current_item.batch_id == b.batch_id
 
 
+def test_the_batch_view_shows_document_states_filters_and_opens_a_document(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X"}, {"city": "Y"}), ({"city": "X"}, {"city": "X"}),
+                            ({"city": "P", "zip": "1"}, {"city": "Q", "zip": "2"})])
+    station = open_station(seeded.lead, central)
+    view = station.batch_view
+    with qtbot.waitSignal(view.documents_loaded) as loaded:
+        key(qtbot, station, "b")
+    assert loaded.args == [3] and station.batch_view_shown
+    states = [(r.seq, r.state, r.open_fields) for r in view.model.rows()]
+    assert states == [(1, "disputed", 1), (2, "final", 0), (3, "disputed", 2)]
+    assert "3 documents · 1 final · 2 still disputed (3 fields)" in view.summary.text()
+    with qtbot.waitSignal(view.documents_loaded) as loaded:
+        key(qtbot, station, "d")
+    assert loaded.args == [2] and [r.seq for r in view.model.rows()] == [1, 3]
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)
+    key(qtbot, station, Qt.Key.Key_Return)  # Enter in the batch view opens the document
+    assert not station.batch_view_shown
+    assert station.current_item.document_id == seeded.documents[2] and station.current_item.field_path == "city"
+
+
+def test_the_leads_own_figures_come_from_the_central_database(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X", "zip": "1"}, {"city": "Y", "zip": "2"})])
+    station = open_station(seeded.lead, central)
+    qtbot.waitUntil(lambda: station.lead_figures is not None)
+    assert station.lead_figures.decisions == 0
+    key(qtbot, station, "1", Qt.Key.Key_Return, "1", Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: station.pending_writes == 0)
+    with qtbot.waitSignal(station.figures_updated):
+        station.refresh_figures()
+    assert station.lead_figures.decisions == 2 and station.lead_figures.per_hour is not None
+    assert station.figures.text().startswith("Today: 2 decided")
+
+
 def test_f_shows_the_full_page_with_the_zone(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
     seeded = seed(central, [({"city": "X"}, {"city": "Y"})])
     station = open_station(seeded.lead, central)
@@ -295,19 +434,3 @@ def test_f_shows_the_full_page_with_the_zone(central: Store, qtbot, open_station
     assert station.page_view.zone == station.current_item.zone
     key(qtbot, station, "f")
     assert not station.page_view.isVisible()
-
-
-def test_screenshot_of_a_dispute(central: Store, qtbot, open_station, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    seeded = seed(central, [
-        ({"first_name": "KATHLEEN", "last_name": "O'BRIEN", "city": "SPRINGFELD"},
-         {"first_name": "KATHLEN", "last_name": "O'BRIAN", "city": "SPRINGFIELD"}),
-        ({"email": "anna<lee>@example.com", "card_last4": "4471"}, {"email": "anna.lee@example.com", "card_last4": "4477"}),
-    ])
-    station = open_station(seeded.lead, central)
-    key(qtbot, station, "2")
-    qtbot.wait(50)
-    path = tmp_path / "qa_station.png"
-    assert station.grab().save(str(path))
-    shutil.copy(path, SHOT)
-    assert station.snippet.snippet_image() is not None
-    assert station.rows[1].property("chosen") is True
