@@ -81,6 +81,9 @@ _ODD_SPACE_RE = re.compile(r"[^\S ]+")
 # Control characters left after that, and invisible characters pasted from the web/Word.
 _INVISIBLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
 _INVISIBLE_PROBE = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]|[^\\S ]")
+# Half of a surrogate pair (a broken clipboard): no database or file can hold it; it becomes
+# U+FFFD, visible to the keyer, instead of failing the save.
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def _nfc(text: str) -> str:
@@ -534,6 +537,7 @@ def prepare(spec: FieldSpec, raw: str) -> str:
     if not text.isascii() or _INVISIBLE_PROBE.search(text):
         text = _ODD_SPACE_RE.sub(" ", text)
         text = _INVISIBLE_RE.sub("", text)
+        text = _LONE_SURROGATE_RE.sub("\ufffd", text)
     text = _nfc(text).strip()
     case = spec.case
     if case != "keep":

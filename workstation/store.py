@@ -34,7 +34,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url` with the house settings for its dialect."""
+    """An engine for `url` with the house settings for its dialect.
+
+    `hide_parameters`: a database error's message (and so a logged traceback) never carries the
+    statement's parameters, which are keyed values.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

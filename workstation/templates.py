@@ -413,12 +413,14 @@ class _Builder:
         if check not in CHECK_DIGITS:
             raise bad(f"check_digit must be one of: luhn, npi (not {check!r})")
         date_format = raw.get("format", "MM/DD/YYYY")
+        if not isinstance(date_format, str):
+            raise bad("format must be text such as \"MM/DD/YYYY\"")
         if ftype == "date":
             tokens = _DATE_TOKENS.findall(date_format)
             if sorted(t[0] for t in tokens) != ["D", "M", "Y"] or _DATE_TOKENS.sub("", date_format).strip("/-. "):
                 raise bad(f"date format {date_format!r} must use MM, DD and YYYY (or YY) with / - . separators")
         decimals = raw.get("decimals", 2)
-        if not isinstance(decimals, int) or not 0 <= decimals <= 6:
+        if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 6:
             raise bad("decimals must be an integer from 0 to 6")
         zone = self._zone(raw.get("zone"), pages, bad)
         label = raw.get("label", key.replace("_", " ").capitalize())
@@ -456,9 +458,12 @@ class _Builder:
         if isinstance(value, bool):
             raise bad(f"{name} must be a number")
         try:
-            return Decimal(str(value))
+            number = Decimal(str(value))
         except InvalidOperation as exc:
             raise bad(f"{name} must be a number") from exc
+        if not number.is_finite():  # nan and inf cannot be compared with a keyed value
+            raise bad(f"{name} must be a finite number")
+        return number
 
     @staticmethod
     def _zone(raw: Any, pages: int, bad: Any) -> Zone | None:
@@ -468,7 +473,7 @@ class _Builder:
             raise bad("zone must be a table { page, x, y, w, h }")
         try:
             zone = Zone(int(raw.get("page", 1)), float(raw["x"]), float(raw["y"]), float(raw["w"]), float(raw["h"]))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise bad("zone needs numbers x, y, w, h (fractions of the page)") from exc
         if not 1 <= zone.page <= pages:
             raise bad(f"zone page {zone.page} is outside the template's {pages} page(s)")
@@ -504,7 +509,7 @@ class _Builder:
         if after and after not in {f.key for f in fields}:
             raise self.fail(f"`after` names {after!r}, which is not a field", line=line, field_key=key)
         row_step = raw.get("row_step", 0.0)
-        if not isinstance(row_step, (int, float)) or row_step < 0:
+        if not isinstance(row_step, (int, float)) or isinstance(row_step, bool) or not 0 <= row_step < 1:
             raise self.fail("row_step must be a non-negative fraction of the page", line=line, field_key=key)
         for spec in specs:
             if spec.zone is not None and spec.zone.y + spec.zone.h + row_step * (max_rows - 1) > 1.0001:
