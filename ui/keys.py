@@ -41,6 +41,7 @@ PAN_LEFT = "pan_left"
 PAN_RIGHT = "pan_right"
 NEXT_PAGE = "next_page"
 PREVIOUS_PAGE = "previous_page"
+REPORT_PAGE = "report_page"
 HELP = "help"
 
 
@@ -81,6 +82,7 @@ BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding(PAN_RIGHT, ("Alt+Right",), "Move the image right", "Image", WINDOW, "-"),
     KeyBinding(NEXT_PAGE, ("PgDown",), "Next page of the document", "Pages"),
     KeyBinding(PREVIOUS_PAGE, ("PgUp",), "Previous page of the document", "Pages"),
+    KeyBinding(REPORT_PAGE, ("F8",), "Report a page that is missing or unreadable", "Pages"),
     KeyBinding(HELP, ("F1",), "Show or hide this list of keys", "Help"),
 )
 
