@@ -1,0 +1,528 @@
+"""The keying view: the scan beside the form, driven by a `KeyingSession`.
+
+This widget adds no domain logic (house rule 2): every key goes to the session, and the widget
+shows what the session says. The session decides the next field, validates, counts keystrokes
+and time, and hands each write to the station's writer thread, so the GUI thread never waits for
+the disk. Pages come from a `PageCacheModel` that decodes the pages of the current and the next
+documents while the keyer keys, so the next document is on screen at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QApplication, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from ui import keys
+from ui.formview import FormWidget
+from ui.pagetools import PageToolsWidget
+from ui.pageview import PageViewWidget
+from ui.prefetch import PageCacheModel
+from ui.runner import WriterThread
+from ui.snippet import SnippetWidget
+from ui.statusbar import FAILED, SAVED, SAVING, StatusBarWidget
+from workstation.errors import KnownError, LeaseLost
+from workstation.keying import KeyingSession, Move, RowLimit, SaveJob, save
+from workstation.store import Store
+from workstation.templates import SectionSpec, parse_path
+
+log = logging.getLogger(__name__)
+
+SPLITTER_KEY = "keying/splitter"
+RETRY_MS = 2000
+PREFETCH_DOCUMENTS = 2  # how many documents ahead have their pages decoded
+NOT_SAVED_TEXT = (
+    "Your last field could not be saved on this computer. It is kept and saved again every few "
+    "seconds; if this goes on, tell your supervisor (the disk may be full)."
+)
+
+SessionFactory = Callable[[Callable[[SaveJob], None]], KeyingSession]
+
+
+class KeyingWidget(QWidget):
+    """Keys one claimed unit, document after document.
+
+    `session_factory(writer)` opens the KeyingSession with the widget's writer hook, so every
+    save goes through the writer thread. `flush()` saves the field being typed and waits for the
+    writes (screen lock, logout, closing).
+
+    Signals:
+        document_opened(index): a document is shown (its first page and field are up).
+        document_finished(index): the keyer finished a document (saved through the writer).
+        unit_finished(): the last document of the unit is finished; the unit is queued to send.
+        field_saved(path): the writer committed a field to the local store.
+        page_reported(sha256, reason): the keyer reported a page that is missing or unreadable.
+    """
+
+    document_opened = Signal(int)
+    document_finished = Signal(int)
+    unit_finished = Signal()
+    field_saved = Signal(str)
+    page_reported = Signal(str, str)
+
+    def __init__(self, local: Store, session_factory: SessionFactory, *,
+                 pages: PageCacheModel | None = None, writer: WriterThread | None = None,
+                 status: StatusBarWidget | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("keyingView")
+        self._local = local
+        self.writer = writer or WriterThread(self)
+        self._own_writer = writer is None
+        self._failed_jobs: list[SaveJob] = []
+        self._jobs: dict[int, SaveJob] = {}
+        self.writer.saved.connect(self._on_writer_saved)
+        self.writer.failed.connect(self._on_writer_failed)
+        self.writer.drained.connect(self._on_writer_drained)
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.setInterval(RETRY_MS)
+        self._retry.timeout.connect(self._on_retry_timeout)
+        self.pages = pages or PageCacheModel(local, parent=self)
+        self.pages.page_ready.connect(self._on_pages_page_ready)
+        self.pages.page_failed.connect(self._on_pages_page_failed)
+        self.status = status or StatusBarWidget()
+        self.session = session_factory(self._submit)
+        self._page_no = 0
+        self._shown_sha = ""
+        self._busy = False  # a command is being handled: a nested command waits
+        self._closed = False
+        self.reported: set[str] = set()
+
+        self.page_view = PageViewWidget()
+        self.tools = PageToolsWidget(self._page_handlers())
+        self.snippet = SnippetWidget()
+        self.form = FormWidget(self.session.template, rows=self._rows())
+        self.message = QLabel()
+        self.message.setObjectName("keyingMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.hide()
+        caption = QLabel("CURRENT FIELD")
+        caption.setObjectName("snippetCaption")
+        scan = QWidget()
+        scan.setObjectName("keyingScan")
+        scan_layout = QVBoxLayout(scan)
+        scan_layout.setContentsMargins(0, 0, 0, 0)
+        scan_layout.setSpacing(0)
+        scan_layout.addWidget(self.tools)
+        scan_layout.addWidget(self.page_view, 1)
+        side = QWidget()
+        side.setObjectName("keyingSide")
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(10, 4, 10, 10)
+        side_layout.setSpacing(0)
+        side_layout.addWidget(caption)
+        side_layout.addWidget(self.snippet)
+        side_layout.addSpacing(10)
+        side_layout.addWidget(self.message)
+        side_layout.addWidget(self.form, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("keyingSplitter")
+        self.splitter.addWidget(scan)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.splitter, 1)
+        if status is None:
+            layout.addWidget(self.status)
+        self._restore_splitter()
+
+        self.form.key_pressed.connect(self._on_form_key_pressed)
+        self.form.text_edited.connect(self._on_form_text_edited)
+        self.form.action_triggered.connect(self._on_form_action_triggered)
+        self.form.field_focused.connect(self._on_form_field_focused)
+        self._actions: list[QAction] = list(keys.make_actions(self, self._page_handlers()).values())
+        self._figures_timer = QTimer(self)
+        self._figures_timer.setInterval(1000)
+        self._figures_timer.timeout.connect(self._show_figures)
+        self._figures_timer.start()
+        self.status.set_save_state(SAVED)
+        self._open_document()
+        self._show_figures()
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    def _rows(self) -> dict[str, int]:
+        return {item.key: self.session.rows(item.key) for item in self.session.template.layout()
+                if isinstance(item, SectionSpec)}
+
+    def _page_handlers(self) -> dict[str, Callable[[], object]]:
+        handlers: dict[str, Callable[[], object]] = dict(self.page_view.key_handlers())
+        handlers[keys.NEXT_PAGE] = lambda: self.show_page(self._page_no + 1)
+        handlers[keys.PREVIOUS_PAGE] = lambda: self.show_page(self._page_no - 1)
+        handlers[keys.REPORT_PAGE] = self.report_page
+        return handlers
+
+    def _restore_splitter(self) -> None:
+        state = QSettings().value(SPLITTER_KEY)
+        if state is not None:
+            self.splitter.restoreState(state)
+        else:
+            self.splitter.setSizes([780, 520])
+
+    def save_layout(self) -> None:
+        QSettings().setValue(SPLITTER_KEY, self.splitter.saveState())
+
+    # --- documents -----------------------------------------------------------------------------
+
+    def _open_document(self) -> None:
+        """Show the session's current document: its saved values, its page, its first field."""
+        session = self.session
+        self.form.reset(self._rows())
+        for path in session.paths():
+            state = session.field(path)
+            if state.saved or state.text or state.flag:
+                issues = state.issues if state.overridden else ()
+                self.form.set_field_state(path, state.text, state.flag, issues, state.saved,
+                                          overridden=state.overridden)
+        self._page_no = 0
+        self._shown_sha = ""
+        self.message.hide()
+        self._show_current()
+        self.status.set_document(session.doc_index + 1, len(session.documents))
+        self._prefetch()
+        self.document_opened.emit(session.doc_index)
+
+    def _prefetch(self) -> None:
+        """Decode the current document's other pages and the next documents' pages."""
+        session = self.session
+        index = session.doc_index
+        wanted = list(session.document.page_shas)
+        for info in session.documents[index + 1:index + 1 + PREFETCH_DOCUMENTS]:
+            wanted.extend(info.page_shas)
+        self.pages.prefetch(wanted)
+
+    def show_page(self, page_no: int) -> None:
+        """Show page `page_no` of the current document (ignored outside 1..pages)."""
+        shas = self.session.document.page_shas
+        if not shas:
+            self._page_no = 1
+            self.status.set_page(0, 0)
+            self._show_failure("", "This document has no page images on this station.")
+            return
+        if not 1 <= page_no <= len(shas):
+            return
+        sha = shas[page_no - 1]
+        if page_no == self._page_no and self._shown_sha == sha:
+            return
+        self._page_no = page_no
+        self.status.set_page(page_no, len(shas))
+        self._update_where()
+        page = self.pages.page(sha)
+        if page is None and sha in self.pages.failures:
+            self._show_failure(sha, self.pages.failures[sha])
+            return
+        if page is None and not self.pages.prefetch_enabled:
+            try:
+                page = self.pages.page_now(sha)
+            except Exception as exc:  # noqa: BLE001 - a bad page is shown as a sentence, never a crash
+                self._show_failure(sha, self.pages.failures.get(sha) or str(exc))
+                return
+        if page is None:  # decoding in the background: shown when ready
+            self._shown_sha = ""
+            self.page_view.set_page(None)
+            self.snippet.set_page(None)
+            self.snippet.set_zone(None, message="Loading the page\u2026")
+            self.pages.request([sha])
+            return
+        self._shown_sha = sha
+        self.page_view.set_page(page)
+        self.snippet.set_page(page)
+        self._show_zone()
+
+    def _show_failure(self, sha: str, reason: str) -> None:
+        """A page that cannot be shown: the reason, and how to report it; the form goes on."""
+        self._shown_sha = sha
+        hint = ("Reported. Key what you can from the paper; mark the rest illegible (F3)."
+                if sha in self.reported else
+                "Press F8 to report it. You can still key the form; mark what you cannot read "
+                "illegible (F3).")
+        self.page_view.show_error(f"{reason}\n\n{hint}")
+        self.snippet.set_page(None)
+        self.snippet.set_zone(None, message="No image for this page")
+
+    def _update_where(self) -> None:
+        doc = self.session.document
+        pages = len(doc.page_shas)
+        name = doc.source_name or f"document {doc.seq}"
+        self.tools.set_where(f"{name} \u00b7 page {self._page_no} of {pages}" if pages else name)
+
+    def _show_current(self) -> None:
+        """Focus the session's field; bring its page, zone and snippet into view."""
+        path = self.session.path
+        self.form.focus_path(path)
+        zone = self.session.field(path).zone
+        before = (self._page_no, self._shown_sha)
+        self.show_page(zone.page if zone is not None else max(self._page_no, 1))
+        if (self._page_no, self._shown_sha) == before:  # same page: only the zone moves
+            self._show_zone()
+
+    def _show_zone(self) -> None:
+        if not self._shown_sha or self.page_view.page is None:
+            return
+        zone = self.session.field().zone
+        if zone is not None and zone.page != self._page_no:
+            zone = None
+        self.page_view.show_zone(zone)
+        self.snippet.set_zone(zone, message="" if zone else "This field has no zone on this page")
+
+    def report_page(self) -> None:
+        """F8: record that the page shown is missing or unreadable, for the supervisor."""
+        doc = self.session.document
+        shas = doc.page_shas
+        sha = shas[self._page_no - 1] if shas and 1 <= self._page_no <= len(shas) else ""
+        reason = self.pages.failures.get(sha) or ("no page images" if not shas else "reported unreadable by the keyer")
+        log.warning("page problem reported by keyer %s: %s page %d (image %s): %s", self.session.keyer_id,
+                    doc.source_name or doc.id, self._page_no, sha[:12] or "-", reason)
+        self.reported.add(sha)
+        self.page_reported.emit(sha, reason)
+        self._say(f"Reported page {max(self._page_no, 1)} of {doc.source_name or 'this document'} to the "
+                  "supervisor's log. Key what you can read; mark the rest illegible (F3).")
+        if sha in self.pages.failures or not shas:
+            self._show_failure(sha, reason if shas else "This document has no page images on this station.")
+
+    # --- keys from the form --------------------------------------------------------------------
+
+    def _on_form_key_pressed(self, path: str) -> None:
+        if path == self.session.path and not self.session.unit_finished:
+            self.session.keystroke()
+
+    def _on_form_text_edited(self, path: str, text: str) -> None:
+        session = self.session
+        if path != session.path or session.unit_finished:
+            return
+        issues = session.set_text(text)
+        self.form.set_field_state(path, text, "", issues, False)
+        limit = session.field(path).auto_advance_at
+        if limit is not None and len(text) >= limit and not issues and not self._busy:
+            self._run(lambda: self._apply(session.advance(auto=True)))
+
+    def _on_form_field_focused(self, path: str) -> None:
+        """A click into another field: the session moves there (the field left is saved)."""
+        session = self.session
+        if self._busy:  # focus moving while a command changes the form: the command focuses
+            return
+        if path == session.path or session.unit_finished or path not in session.paths():
+            if self.form.has_path(session.path):
+                self.form.focus_path(session.path)
+            return
+        left = session.path
+        self._run(lambda: (session.go_to(session.doc_index, path), self._refresh_field(left), self._show_current()))
+
+    def _on_form_action_triggered(self, action: str, path: str) -> None:
+        session = self.session
+        if self._busy or session.unit_finished:
+            return
+        self.message.hide()
+        if action == keys.NEXT_FIELD:
+            self._run(lambda: self._apply(session.advance()))
+        elif action == keys.PREVIOUS_FIELD:
+            self._run(lambda: self._apply(session.back()))
+        elif action == keys.DUP:
+            self._run(self._dup)
+        elif action == keys.ILLEGIBLE:
+            self._run(lambda: self._apply(session.mark_illegible()))
+        elif action == keys.BLANK:
+            self._run(lambda: self._apply(session.mark_blank()))
+        elif action in (keys.ADD_ROW, keys.REMOVE_ROW):
+            self._run(lambda: self._change_rows(action))
+
+    def _run(self, command: Callable[[], object]) -> None:
+        """Run one keying command; a known error becomes a sentence and a beep, never a trap."""
+        self._busy = True
+        try:
+            command()
+        except KnownError as exc:
+            QApplication.beep()
+            self._say(str(exc))
+        finally:
+            self._busy = False
+
+    def _dup(self) -> None:
+        session = self.session
+        if session.dup() is None:
+            QApplication.beep()
+            self._say("Nothing to repeat: the previous document has no value here.")
+            return
+        state = session.field()
+        self.form.set_field_state(session.path, state.text, state.flag, state.issues, False)
+
+    def _change_rows(self, action: str) -> None:
+        session = self.session
+        parsed = parse_path(session.path)
+        section = parsed.section or next(
+            (item.key for item in session.template.layout() if isinstance(item, SectionSpec)), "")
+        if not section:
+            QApplication.beep()
+            self._say("This form has no line items.")
+            return
+        try:
+            if action == keys.ADD_ROW:
+                left = session.path
+                target = session.add_row(section)
+                self.form.add_row(section, parse_path(target).row)
+                self._refresh_field(left)
+            else:
+                row = parsed.row if parsed.section == section else session.rows(section)
+                session.remove_row(section, row)
+                self.form.remove_row(section, row)
+                self._refresh_section(section)
+        except RowLimit as exc:
+            QApplication.beep()
+            self._say(str(exc))
+            return
+        self._show_current()
+
+    def _refresh_section(self, section: str) -> None:
+        """After a row went, the rows below it moved up: show each row's value as saved."""
+        for path in self.session.paths():
+            if parse_path(path).section == section and path != self.session.path:
+                self._refresh_field(path)
+        state = self.session.field()
+        self.form.set_field_state(state.path, state.text, state.flag, (), state.saved, overridden=state.overridden)
+
+    def _apply(self, move: Move) -> None:
+        session = self.session
+        if move.warned:
+            QApplication.beep()
+            self.form.set_field_state(session.path, session.field().text, "", move.issues, False)
+            return
+        if move.saved:
+            self._refresh_field(move.saved)
+        if move.document_done:
+            self._finish_document()
+            return
+        self._show_current()
+        self._show_figures()
+
+    def _refresh_field(self, path: str) -> None:
+        if not self.form.has_path(path):
+            return
+        state = self.session.field(path)
+        issues = state.issues if state.overridden else ()
+        self.form.set_field_state(path, state.text, state.flag, issues, state.saved, overridden=state.overridden)
+
+    def _finish_document(self) -> None:
+        session = self.session
+        done = session.finish_document()
+        if done.missing:
+            log.info("document finished with %d field(s) left empty", len(done.missing))
+        self.document_finished.emit(done.doc_index)
+        if done.unit_finished:
+            self._show_figures()
+            self.unit_finished.emit()
+            return
+        self._open_document()
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    # --- saving --------------------------------------------------------------------------------
+
+    def _submit(self, job: SaveJob) -> None:
+        local = self._local
+        self.status.set_save_state(SAVING)
+        job_id = self.writer.submit(lambda: (save(local, job), tuple(v.field_path for v in job.values))[1])
+        self._jobs[job_id] = job
+
+    def _on_writer_saved(self, job_id: int, paths: object) -> None:
+        self._jobs.pop(job_id, None)
+        for path in paths if isinstance(paths, tuple) else ():
+            self.field_saved.emit(path)
+
+    def _on_writer_failed(self, job_id: int, error: object) -> None:
+        job = self._jobs.pop(job_id, None)
+        if isinstance(error, LeaseLost) and job is not None and job.finish_unit is not None:
+            # The unit cannot be finished here any more; the keyed values still are saved.
+            log.warning("finishing unit %s was refused: %s", job.finish_unit.unit_id, error)
+            self._say(f"{error.message} What you keyed is saved on this computer. {error.hint}")
+            self._submit(dataclasses.replace(job, finish_unit=None))
+            return
+        log.warning("a field could not be saved: %s", error)
+        if job is not None:
+            self._failed_jobs.append(job)
+        self.status.set_save_state(FAILED)
+        self._say(NOT_SAVED_TEXT)
+        self._retry.start()
+
+    def _on_retry_timeout(self) -> None:
+        # A job writes absolute values (not increments), so writing it again is safe; the jobs
+        # go again in the order they were made.
+        jobs, self._failed_jobs = self._failed_jobs, []
+        for job in jobs:
+            self._submit(job)
+
+    def _on_writer_drained(self) -> None:
+        if self.writer.pending == 0 and not self._failed_jobs:
+            self.status.set_save_state(SAVED)
+            if self.message.isVisible() and self.message.text() == NOT_SAVED_TEXT:
+                self.message.hide()
+
+    @property
+    def unsaved(self) -> int:
+        """Writes submitted but not yet confirmed, plus writes waiting for a retry."""
+        return self.writer.pending + len(self._failed_jobs)
+
+    def flush(self, timeout_ms: int = 30_000) -> bool:
+        """Save the field being typed and wait for every write; True when all are on disk.
+
+        For the screen lock, logging out and closing. The field keeps its text and the keyer
+        stays in it."""
+        if not self.session.unit_finished and not self._closed:
+            try:
+                self.session.save_current()
+            except KnownError as exc:
+                log.warning("saving the current field failed: %s", exc)
+        if self._failed_jobs:
+            self._retry.stop()
+            self._on_retry_timeout()
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self.writer.pending and time.monotonic() < deadline:
+            QApplication.processEvents()
+            self.writer.wait(5)
+        QApplication.processEvents()
+        return self.unsaved == 0
+
+    def close_session(self) -> None:
+        """Save everything and stop the writer (idempotent): logging out, closing."""
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        self.save_layout()
+        self._figures_timer.stop()
+        self._retry.stop()
+        if self._own_writer:
+            self.writer.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.close_session()
+        super().closeEvent(event)
+
+    # --- pages ---------------------------------------------------------------------------------
+
+    def _on_pages_page_ready(self, sha256: str) -> None:
+        shas = self.session.document.page_shas
+        if self._page_no and not self._shown_sha and 0 < self._page_no <= len(shas) and shas[self._page_no - 1] == sha256:
+            wanted, self._page_no = self._page_no, 0
+            self.show_page(wanted)
+
+    def _on_pages_page_failed(self, sha256: str, message: str) -> None:
+        shas = self.session.document.page_shas
+        if self._page_no and 0 < self._page_no <= len(shas) and shas[self._page_no - 1] == sha256:
+            self._show_failure(sha256, message)
+
+    def _show_figures(self) -> None:
+        figures = self.session.figures()
+        self.status.set_fields_today(figures.fields)
+        self.status.set_rate(figures.keystrokes_per_hour if figures.active_seconds >= 60 else None)
