@@ -65,15 +65,16 @@ KEYING_HOME = PageEntry(
         "current field highlighted and magnified. The keying screen is being assembled.",
     ),
 )
-QA_QUEUE = PageEntry(
-    "qa",
-    "QA review",
-    _placeholder(
-        "QA review",
-        "Here QA leads will work through the queue of mismatched fields: the image snippet and "
-        "every entry side by side, one key to decide, a reason recorded.",
-    ),
-)
+
+
+def _qa_page(actor: Actor, ctx: object) -> QWidget:
+    from ui.qa_page import QaPageWidget  # the QA station loads only for the roles that see it
+
+    return QaPageWidget(actor, ctx)  # type: ignore[arg-type]
+
+
+QA_QUEUE = PageEntry("qa", "QA review", _qa_page)
+
 DASHBOARD = PageEntry(
     "dashboard",
     "Dashboard",
@@ -95,7 +96,7 @@ ADMINISTRATION = PageEntry(
 PAGES_BY_ROLE: dict[str, tuple[PageEntry, ...]] = {
     "keyer": (KEYING_HOME,),
     "qa": (QA_QUEUE, KEYING_HOME),
-    "supervisor": (DASHBOARD, QA_QUEUE),
+    "supervisor": (DASHBOARD,),  # QA decisions need the qa role (the services refuse others)
     "admin": (ADMINISTRATION, DASHBOARD, QA_QUEUE),
 }
 
