@@ -63,6 +63,9 @@ Resume: the unfinished document worked on last, at its cursor, with every saved 
 documents stay finished. Values are never truncated: text goes through `fields.prepare`, which
 cleans pasted tabs, line breaks and control characters; what is too long is kept and warned.
 
+Held work: `held_units(local, keyer_id)` lists the keyer's active units on this station with
+the document and field each would resume at (the keyer's home offers them after a crash).
+
 Blindness: the session reads only this keyer's entries in the local store (which never holds
 another pass's values); dup reads this keyer's previous document of the unit.
 """
@@ -71,11 +74,13 @@ from workstation.keying.layout import RowLimit
 from workstation.keying.persist import SaveFailed, SaveJob, UNIT_FINISHED_KIND, ValueRow, save
 from workstation.keying.records import DocumentDone, DocumentInfo, FieldState, KeyerFigures, Move
 from workstation.keying.session import KeyingSession
+from workstation.keying.units import HeldUnit, held_units
 
 __all__ = [
     "DocumentDone",
     "DocumentInfo",
     "FieldState",
+    "HeldUnit",
     "KeyerFigures",
     "KeyingSession",
     "Move",
@@ -84,5 +89,6 @@ __all__ = [
     "SaveJob",
     "UNIT_FINISHED_KIND",
     "ValueRow",
+    "held_units",
     "save",
 ]
