@@ -125,10 +125,11 @@ def login_refused(exc: BaseException) -> bool:
     return False
 
 
-def refused_error(url: str) -> CredentialError:
-    """The sentence for a refused login to the central database at `url`."""
+def refused_error(url: str | None) -> CredentialError:
+    """The sentence for a refused login to the central database at `url` (if known)."""
+    who = f" for {credential_key(url)}" if url else ""
     return CredentialError(
-        f"The central database refused the user name or password for {credential_key(url)}.",
+        f"The central database refused the user name or password{who}.",
         "Run `workstation central login` again with the right password.",
     )
 
