@@ -83,6 +83,8 @@ class CandidateRowWidget(QFrame):
         self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pass_label = QLabel()
         self.pass_label.setObjectName("qaPass")
+        # One width for "Pass 1" and "Third key", so the values line up for reading across.
+        self.pass_label.setMinimumWidth(self.pass_label.fontMetrics().horizontalAdvance("Third key") + 6)
         self.value = QLabel()
         self.value.setObjectName("qaValue")
         self.value.setTextFormat(Qt.TextFormat.RichText)
