@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from workstation import audit, resolve, secrets
 from workstation import models as m
-from workstation.errors import KnownError, NotFound
+from workstation.auth import Actor
+from workstation.errors import KnownError, NotFound, PermissionDenied
 from workstation.store import Store
 from workstation.work import (
     Claim,
@@ -103,14 +104,21 @@ def _upsert(s: Session, table: Any, rows: list[dict[str, Any]], keys: Sequence[s
     s.execute(stmt, rows)
 
 
-def pull(central: Store, local: Store, claim: Claim | uuid.UUID) -> PullReport:
-    """Copy what a claimed unit needs into the local store; safe to repeat."""
+def pull(central: Store, local: Store, claim: Claim | uuid.UUID, *, by: Actor | None = None) -> PullReport:
+    """Copy what a claimed unit needs into the local store; safe to repeat.
+
+    With `by` (the person at the station), a unit that is not theirs is refused: its scans are
+    not copied to a station where someone else works.
+    """
     unit_id = claim.unit_id if isinstance(claim, Claim) else claim
     with central.transaction() as s:
         units = _rows(s, select(_units).where(_units.c.id == unit_id))
         if not units:
             raise NotFound(f"Work unit {unit_id} is not in the central database.", "Claim new work.")
         unit = units[0]
+        if by is not None and by.id != unit["keyer_id"]:
+            raise PermissionDenied(f"This work unit was claimed by someone else, not {by.username}.",
+                                   "Claim work of your own.")
         tasks = _rows(s, select(_tasks).where(_tasks.c.unit_id == unit_id))
         doc_ids = [t["document_id"] for t in tasks]
         batch = _rows(s, select(_batches).where(_batches.c.id == unit["batch_id"]))

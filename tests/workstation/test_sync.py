@@ -444,3 +444,16 @@ def test_a_refused_login_is_named_and_the_work_waits(
     assert item.sent_at is None and "refused the user name or password" in item.last_error
     assert sync.push_pending(local, central).sent == 1
     central.dispose()
+
+
+def test_a_pull_for_someone_elses_unit_is_refused(central: Store, local: Store) -> None:
+    from workstation.auth import Actor
+    from workstation.errors import PermissionDenied
+
+    ann, bob = add_user(central, "ann"), add_user(central, "bob")
+    seed_batch(central, documents=1)
+    claimed = work.claim(central, ann)
+    with pytest.raises(PermissionDenied, match="claimed by someone else, not bob"):
+        sync.pull(central, local, claimed, by=Actor(bob, "bob", "keyer"))
+    assert _count(local, m.Image) == 0 and _count(local, m.Document) == 0
+    assert sync.pull(central, local, claimed, by=Actor(ann, "ann", "keyer")).documents == 1
