@@ -154,7 +154,11 @@ class Image(Base):
 
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("batch_id", "seq", name="uq_documents_batch_seq"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "seq", name="uq_documents_batch_seq"),
+        # Batch progress counts a batch's documents by state from this index alone.
+        Index("ix_documents_batch_state", "batch_id", "state"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("batches.id"), index=True)
@@ -250,6 +254,8 @@ class Entry(Base):
         UniqueConstraint("document_id", "pass_no", name="uq_entries_document_pass"),
         UniqueConstraint("document_id", "keyer_id", name="uq_entries_document_keyer"),
         CheckConstraint("pass_no IN (1, 2, 3)", name="ck_entries_pass"),
+        # The summary tables recompute a keyer's documents per hour from this range.
+        Index("ix_entries_keyer_finished", "keyer_id", "finished_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -292,6 +298,68 @@ class FieldValue(Base):
     saved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     final_match: Mapped[bool | None] = mapped_column(Boolean, default=None)
     error_class: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class KeyerHourStats(Base):
+    """Summary of one keyer's work in one UTC hour on one template and pass (the dashboard's rows).
+
+    Kept equal to a recomputation from `FieldValue` and `Entry` rows by `workstation.rollups`,
+    in the transaction that changes them. `hour` counts hours since 1970-01-01 00:00 UTC. Values
+    count in the hour they were saved, documents (finished entries) in the hour they were finished.
+    """
+
+    __tablename__ = "stats_keyer_hours"
+    __table_args__ = (Index("ix_stats_keyer_hours_hour", "hour"),)
+
+    keyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("templates.id"), primary_key=True)
+    pass_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    fields: Mapped[int] = mapped_column(Integer, default=0)
+    keystrokes: Mapped[int] = mapped_column(Integer, default=0)
+    characters: Mapped[int] = mapped_column(Integer, default=0)
+    active_ms: Mapped[int] = mapped_column(Integer, default=0)
+    pause_ms: Mapped[int] = mapped_column(Integer, default=0)
+    scored: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    substitutions: Mapped[int] = mapped_column(Integer, default=0)
+    transpositions: Mapped[int] = mapped_column(Integer, default=0)
+    omissions: Mapped[int] = mapped_column(Integer, default=0)
+    insertions: Mapped[int] = mapped_column(Integer, default=0)
+    other_errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FieldHourStats(Base):
+    """Scored fields and errors of one keyer, hour, template and field path (errors by field).
+
+    Maintained with `KeyerHourStats`; only paths with scored values have a row.
+    """
+
+    __tablename__ = "stats_field_hours"
+
+    keyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("templates.id"), primary_key=True)
+    field_path: Mapped[str] = mapped_column(String(128), primary_key=True)
+    scored: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TeamFieldHourStats(Base):
+    """`FieldHourStats` summed over keyers: errors by field for the whole floor in few rows.
+
+    Maintained with `FieldHourStats`: each recomputation of a keyer's rows takes their old
+    counts out of these sums and puts the new ones in.
+    """
+
+    __tablename__ = "stats_team_field_hours"
+
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("templates.id"), primary_key=True)
+    field_path: Mapped[str] = mapped_column(String(128), primary_key=True)
+    scored: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Dispute(Base):

@@ -15,6 +15,10 @@ Called inside the push transaction (`documents_updated`) and by QA decisions:
    row) whose final value is not empty gets an empty, zero-keystroke value in that entry, scored
    as an omission, so a forgotten row counts against accuracy like any other missed field.
    The batch is final when all its documents are.
+5. The dashboard's summary tables (`workstation.rollups`) are brought up to date for every entry
+   of the documents handled, in the same transaction: `documents_updated` (the push calls it
+   after inserting the unit's entries and values, so that covers the values just pushed) and
+   `finalize_document` (QA decisions) recompute them once, after the scoring.
 
 Everything is idempotent: a replayed push finds the document already compared and does nothing.
 """
@@ -29,6 +33,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from workstation import models as m
+from workstation import rollups
 from workstation.catalog import template_for_batch
 from workstation.compare import EMPTY, Value, classify_error, compare_entries, ordered_paths, same
 from workstation.fields import normalize
@@ -47,19 +52,36 @@ def _values(s: Session, entry_id: uuid.UUID) -> dict[str, Value]:
 
 
 def documents_updated(s: Session, document_ids: Iterable[uuid.UUID]) -> None:
-    """Move each document as far along the pipeline as its finished entries allow."""
-    for document_id in dict.fromkeys(document_ids):
+    """Move each document as far along the pipeline as its finished entries allow.
+
+    Then recompute the summaries of every entry of these documents: their values may just have
+    arrived (a push) or been scored.
+    """
+    ids = list(dict.fromkeys(document_ids))
+    for document_id in ids:
         document = s.get(m.Document, document_id)
         if document is None or document.state == "final":
             continue
         entries = _entries(s, document_id)
         if document.state == "keying" and 1 in entries and 2 in entries:
-            compare_document(s, document_id)
+            _compare(s, document_id)
         elif document.state == "resolving" and 3 in entries:
-            apply_third_key(s, document_id)
+            _apply_third_key(s, document_id)
+    _refresh_summaries(s, ids)
+
+
+def _refresh_summaries(s: Session, document_ids: list[uuid.UUID]) -> None:
+    if document_ids:
+        entry_ids = s.scalars(select(m.Entry.id).where(m.Entry.document_id.in_(document_ids))).all()
+        rollups.entries_changed(s, entry_ids)
 
 
 def compare_document(s: Session, document_id: uuid.UUID) -> None:
+    _compare(s, document_id)
+    _refresh_summaries(s, [document_id])
+
+
+def _compare(s: Session, document_id: uuid.UUID) -> None:
     document = s.get(m.Document, document_id)
     if document is None or document.state != "keying":
         return
@@ -74,7 +96,7 @@ def compare_document(s: Session, document_id: uuid.UUID) -> None:
                            chosen_entry_id=first.id))
     if not result.disputed:
         s.flush()
-        finalize_document(s, document_id)
+        _finalize(s, document_id)
         return
     stage = "third_key" if template.mismatch_policy == "third_key" else "qa"
     for path in result.disputed:
@@ -88,6 +110,11 @@ def compare_document(s: Session, document_id: uuid.UUID) -> None:
 
 
 def apply_third_key(s: Session, document_id: uuid.UUID) -> None:
+    _apply_third_key(s, document_id)
+    _refresh_summaries(s, [document_id])
+
+
+def _apply_third_key(s: Session, document_id: uuid.UUID) -> None:
     entries = _entries(s, document_id)
     if 3 not in entries:
         return
@@ -113,11 +140,18 @@ def apply_third_key(s: Session, document_id: uuid.UUID) -> None:
         else:
             dispute.stage = "qa"
     s.flush()
-    finalize_document(s, document_id)
+    _finalize(s, document_id)
 
 
 def finalize_document(s: Session, document_id: uuid.UUID) -> bool:
     """Make the document final and score its entries, if every field has a final value."""
+    final = _finalize(s, document_id)
+    if final:
+        _refresh_summaries(s, [document_id])
+    return final
+
+
+def _finalize(s: Session, document_id: uuid.UUID) -> bool:
     document = s.get(m.Document, document_id)
     if document is None or document.state == "final":
         return False

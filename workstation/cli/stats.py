@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import select
 
-from workstation import metrics
+from workstation import auth, metrics
 from workstation import models as m
 from workstation.cli.context import CliContext
 from workstation.errors import KnownError, NotFound
@@ -35,23 +35,20 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.start and args.end and args.start > args.end:
         raise KnownError("--from is after --to.", "Give the first day first.")
     start, end = metrics.day_range(args.start, args.end)
-    with ctx.central().session() as s:
+    central = ctx.central()
+    with central.session() as s:
         keyer_id = None
         if args.keyer:
             keyer_id = s.scalar(select(m.User.id).where(m.User.username == args.keyer))
             if keyer_id is None:
                 raise NotFound(f"There is no user named {args.keyer!r}.", "`workstation users list` shows the users.")
-        template_id = None
-        if args.template:
-            template_id = s.scalar(select(m.Template.id).where(m.Template.name == args.template).order_by(m.Template.version.desc()))
-            if template_id is None:
-                raise NotFound(f"There is no template named {args.template!r}.")
-        filters = metrics.Filters(start=start, end=end, keyer_id=keyer_id, template_id=template_id)
-        keyers = metrics.keyer_figures(s, filters)
-        team = metrics.team_figures(s, filters)
-        classes = metrics.errors_by_class(s, filters)
-        fields = metrics.errors_by_field(s, filters)[:10]
-        batches = metrics.batch_progress(s) if not args.keyer else []
+        if args.template and s.scalar(select(m.Template.id).where(m.Template.name == args.template).limit(1)) is None:
+            raise NotFound(f"There is no template named {args.template!r}.")
+    filters = metrics.Filters(start=start, end=end, keyer_id=keyer_id, template=args.template)
+    # The same service, and so the same numbers, as the supervisor's dashboard.
+    board = metrics.load_dashboard(central, auth.operator(ctx.os_user()), filters, batches=not args.keyer)
+    keyers, team, classes, batches = board.keyers, board.team, board.errors_by_class, board.batches
+    fields = board.errors_by_field[:10]
     if args.json:
         print(json.dumps({
             "team": team.as_dict(),
@@ -64,7 +61,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         }, indent=2))
         return 0
     print(f"{'keyer':<16}{'docs':>7}{'fields':>8}{'keys':>9}{'act h':>7}{'KPH':>8}{'acc %':>8}{'err/1k':>8}{'as keyer':>9}{'as verif':>9}")
-    for k in [*keyers]:
+    for k in keyers:
         f = k.figures
         print(f"{k.username:<16}{f.documents:>7}{f.fields:>8}{f.keystrokes:>9}{f.active_hours:>7.2f}"
               f"{_num(f.kph, 0):>8}{_num(None if f.accuracy is None else 100 * f.accuracy, 2):>8}"
