@@ -110,3 +110,31 @@ def test_cli_verify_and_export(central: Store, central_url: str, tmp_path: Path,
         s.execute(delete(m.AuditEvent).where(m.AuditEvent.subject == "unit 1"))
     assert main(["--central", central_url, "audit", "verify"]) == 1
     assert "deleted" in capsys.readouterr().out
+
+
+def test_cli_verify_names_an_edited_event(central: Store, central_url: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    write_events(central, 4)
+    with central.transaction() as s:
+        s.execute(update(m.AuditEvent).where(m.AuditEvent.subject == "unit 2").values(subject="unit 9"))
+    assert main(["--central", central_url, "audit", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "AUDIT LOG TAMPERED" in out and "was changed after it was written" in out
+
+
+def test_audit_export_is_refused_to_a_keyer_and_recorded_for_others(
+        central: Store, central_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from workstation import auth
+
+    root = auth.create_user(central, None, "root", "admin", "root-password")
+    auth.create_user(central, root, "kay", "keyer", "kay-password")
+    monkeypatch.setenv("WORKSTATION_PASSWORD", "kay-password")
+    out = tmp_path / "audit.csv"
+    assert main(["--central", central_url, "audit", "export", "--out", str(out), "--as", "kay"]) == 2
+    assert "may not" in capsys.readouterr().err and not out.exists()
+    assert main(["--central", central_url, "audit", "export", "--out", str(out)]) == 0  # the machine's operator
+    with central.session() as s:
+        last = s.scalars(select(m.AuditEvent).order_by(m.AuditEvent.seq.desc()).limit(1)).one()
+        assert audit.verify(s).ok
+    assert last.action == "audit.export" and last.username.startswith("os:") and last.user_id is None

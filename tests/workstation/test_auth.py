@@ -165,3 +165,31 @@ def test_users_cli_adds_lists_and_refuses_without_an_admin(
     monkeypatch.setenv("WORKSTATION_PASSWORD", "wrong-admin-pw")
     assert main(["--central", central_url, "users", "--as", "root", "disable", "asha"]) == 2
     assert "wrong" in capsys.readouterr().err
+
+
+def test_unlocking_a_station_takes_the_same_users_password_and_counts_failures(
+        central: Store, admin: auth.Actor) -> None:
+    asha = auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    t0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+    auth.unlock(central, asha, "s3cret-pass", now=t0)
+    with pytest.raises(AuthError, match="wrong"):
+        auth.unlock(central, asha, "correct horse", now=t0)  # another user's password does not unlock
+    for _ in range(3):
+        with pytest.raises(AuthError, match="wrong"):
+            auth.unlock(central, asha, "nope-nope", now=t0)
+    with pytest.raises(AuthError, match="locked for 15 minutes"):
+        auth.unlock(central, asha, "nope-nope", now=t0)  # the fifth wrong one in a row locks
+    with pytest.raises(AuthError, match="locked"):
+        auth.authenticate(central, "asha", "s3cret-pass", now=t0)  # for the login too
+    assert actions(central).count("station.unlock") == 1
+    assert actions(central)[-3:] == ["login.failed", "user.locked", "login.failed"]  # all audited
+
+
+def test_headless_commands_act_as_the_operator(central: Store) -> None:
+    operator = auth.operator("os:jo")
+    assert auth.allowed(operator, "import") and operator.id == auth.OPERATOR_ID
+    auth.create_user(central, None, "root", "admin", "correct horse")
+    auth.create_user(central, operator, "asha", "keyer", "s3cret-pass")
+    with central.session() as s:
+        event = s.scalars(select(m.AuditEvent).where(m.AuditEvent.subject == "asha")).one()
+    assert (event.action, event.username, event.user_id) == ("user.create", "os:jo", None)
