@@ -1,9 +1,11 @@
 """Where the workstation keeps its files.
 
-Every command honours `WORKSTATION_DATA_DIR` (or `--data-dir`); without it the platform's user
-data folder is used. The local store, the embedded central database, settings, logs and the
-demo's ground truth all live below that one folder, so a test or a demo never touches the
-user's real workspace.
+Every command honours `WORKSTATION_DATA_DIR` (or `--data-dir`): then the local store, the
+embedded central database, settings, logs and the demo's ground truth all live below that one
+folder, so a test or a demo never touches the user's real workspace. Without it the platform's
+folders are used: the user data folder for the databases, the user config folder for the
+settings file and the user log folder for the logs (on Windows all three are under
+%LOCALAPPDATA%\\KeyingWorkstation).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ class Workspace:
     """The folder layout of one workspace."""
 
     root: Path
+    # Set for the default workspace only: the platform's config and log folders.
+    config_dir: Path | None = None
+    logs_dir: Path | None = None
 
     @property
     def local_db(self) -> Path:
@@ -36,11 +41,11 @@ class Workspace:
 
     @property
     def settings_file(self) -> Path:
-        return self.root / "settings.toml"
+        return (self.config_dir or self.root) / "settings.toml"
 
     @property
     def log_dir(self) -> Path:
-        return self.root / "logs"
+        return self.logs_dir or self.root / "logs"
 
     @property
     def truth_dir(self) -> Path:
@@ -53,7 +58,8 @@ class Workspace:
 
     def ensure(self) -> "Workspace":
         self.root.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.settings_file.parent.mkdir(parents=True, exist_ok=True)
         return self
 
     @property
@@ -69,10 +75,12 @@ def workspace(data_dir: str | os.PathLike[str] | None = None) -> Workspace:
     """The workspace named by the argument, the environment, or the platform default."""
     chosen = data_dir or os.environ.get(DATA_DIR_ENV)
     if chosen:
-        root = Path(chosen).expanduser().resolve()
-    else:
-        root = Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
-    return Workspace(root).ensure()
+        return Workspace(Path(chosen).expanduser().resolve()).ensure()
+    return Workspace(
+        Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR)),
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR)),
+        logs_dir=Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR)),
+    ).ensure()
 
 
 def central_url(ws: Workspace, explicit: str | None = None) -> str:

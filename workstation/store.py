@@ -22,6 +22,8 @@ from workstation.models import Base
 
 log = logging.getLogger(__name__)
 
+CONNECT_TIMEOUT_S = 5
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Python's sqlite3 opens transactions itself; let SQLAlchemy's BEGIN handling drive them.
@@ -47,7 +49,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # A server behind a network that drops packets must fail in seconds, not after the operating
+    # system's TCP timeout: keying never waits on it, but `workstation sync` and a login would.
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def redact(url: str) -> str:

@@ -99,3 +99,32 @@ def test_foreign_keys_are_enforced(central: Store) -> None:
         with central.transaction() as s:
             s.add(m.Page(document_id=m.new_id(), page_no=1, image_sha256="f" * 64))
             s.flush()
+
+
+def test_a_server_that_accepts_but_never_answers_fails_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import threading
+
+    from workstation import store as store_module
+    from workstation.errors import DatabaseUnavailable
+    from workstation.store import open_central
+
+    monkeypatch.setattr(store_module, "CONNECT_TIMEOUT_S", 1)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshake; nobody ever speaks PostgreSQL
+    port = silent.getsockname()[1]
+    outcome: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            open_central(f"postgresql+psycopg://keyer@127.0.0.1:{port}/central")
+        except BaseException as exc:  # noqa: BLE001 - examined below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    worker.join(60)  # without a connect timeout this waits for the OS's TCP timeout (minutes)
+    silent.close()
+    assert not worker.is_alive(), "connecting to a silent server did not give up"
+    assert len(outcome) == 1 and isinstance(outcome[0], DatabaseUnavailable)
