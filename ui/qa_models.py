@@ -58,15 +58,25 @@ class _Node:
     item: DisputeItem | None = None
     children: list["_Node"] = field(default_factory=list)
     row: int = 0
+    open: int = 0  # open fields at and under this node
+    cells: tuple[str, str, str] = ("", "", "")  # what the columns show, made when counts change
 
-    def open_fields(self) -> int:
+    def refresh_cells(self) -> None:
         if self.kind == FIELD:
-            return 1
-        return sum(child.open_fields() for child in self.children)
+            count = len(self.item.candidates) if self.item is not None else 0
+            self.cells = (self.title, "", f"{count} entries")
+        elif self.kind == DOCUMENT:
+            self.cells = (self.title, str(self.open), "")
+        else:
+            documents = len(self.children)
+            self.cells = (self.title, str(self.open), f"{documents} document{'s' if documents != 1 else ''}")
 
 
 class QaQueueModel(QAbstractItemModel):
     """Open disputed fields grouped by batch and document, with the number open in each.
+
+    The view calls `data` for every visible cell and role on every repaint, so it answers from
+    strings made when a count changes (not by counting), and `flags` from constants.
 
     Signals: only QAbstractItemModel's own.
     """
@@ -78,6 +88,8 @@ class QaQueueModel(QAbstractItemModel):
         self._nodes: dict[int, _Node] = {0: self._root}
         self._order: dict[uuid.UUID, int] = {}  # dispute, document and batch ids -> queue position
         self._fields: dict[uuid.UUID, _Node] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
 
     # --- filling -------------------------------------------------------------------------------
 
@@ -85,6 +97,7 @@ class QaQueueModel(QAbstractItemModel):
         """Show a freshly loaded queue (in the core's order: oldest first)."""
         self.beginResetModel()
         self._root.children.clear()
+        self._root.open = 0
         self._nodes = {0: self._root}
         self._order.clear()
         self._fields.clear()
@@ -96,9 +109,17 @@ class QaQueueModel(QAbstractItemModel):
             document = self._child(batch, DOCUMENT, item.document_id, f"Document {item.document_seq}")
             node = self._new(FIELD, item.dispute_id, position, document, item.label or item.field_path)
             node.item = item
+            node.open = 1
             node.row = len(document.children)
+            node.refresh_cells()
             document.children.append(node)
             self._fields[item.dispute_id] = node
+            for ancestor in (document, batch, self._root):
+                ancestor.open += 1
+        for batch in self._root.children:
+            for document in batch.children:
+                document.refresh_cells()
+            batch.refresh_cells()
         self.endResetModel()
 
     def remove_item(self, dispute_id: uuid.UUID) -> bool:
@@ -114,11 +135,11 @@ class QaQueueModel(QAbstractItemModel):
         assert parent is not None
         self.beginRemoveRows(self._index_of(parent), target.row, target.row)
         del parent.children[target.row]
-        self._renumber(parent)
+        self._renumber(parent, target.row)
         for gone in self._subtree(target):
             self._nodes.pop(gone.id, None)
         self.endRemoveRows()
-        self._counts_changed(parent)
+        self._count(parent, -1)
         return True
 
     def insert_item(self, item: DisputeItem) -> None:
@@ -134,11 +155,13 @@ class QaQueueModel(QAbstractItemModel):
         self.beginInsertRows(self._index_of(document), row, row)
         node = self._new(FIELD, item.dispute_id, position, document, item.label or item.field_path)
         node.item = item
+        node.open = 1
+        node.refresh_cells()
         document.children.insert(row, node)
-        self._renumber(document)
+        self._renumber(document, row)
         self._fields[item.dispute_id] = node
         self.endInsertRows()
-        self._counts_changed(document)
+        self._count(document, +1)
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -160,13 +183,13 @@ class QaQueueModel(QAbstractItemModel):
     # --- QAbstractItemModel --------------------------------------------------------------------
 
     def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:
-        node = self._node(parent) if parent.isValid() else self._root
-        if node is None or not (0 <= row < len(node.children)) or not (0 <= column < len(HEADERS)):
+        node = self._nodes.get(parent.internalId()) if parent.isValid() else self._root
+        if node is None or not (0 <= row < len(node.children)) or not (0 <= column < 3):
             return QModelIndex()
         return self.createIndex(row, column, node.children[row].id)
 
     def parent(self, index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
-        node = self._node(index)
+        node = self._nodes.get(index.internalId())
         if node is None or node.parent is None or node.parent is self._root:
             return QModelIndex()
         return self.createIndex(node.parent.row, 0, node.parent.id)
@@ -175,19 +198,18 @@ class QaQueueModel(QAbstractItemModel):
         if parent.isValid():
             if parent.column() != 0:
                 return 0
-            node = self._node(parent)
+            node = self._nodes.get(parent.internalId())
             return len(node.children) if node is not None else 0
         return len(self._root.children)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802 (Qt override)
-        return len(HEADERS)
+        return 3
 
     def hasChildren(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: N802 (Qt override)
-        node = self._node(parent) if parent.isValid() else self._root
+        node = self._nodes.get(parent.internalId()) if parent.isValid() else self._root
         return node is not None and parent.column() <= 0 and bool(node.children)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        # Called for every laid-out row: constants, no enum arithmetic per call.
         node = self._node(index)
         if node is None:
             return _NO_FLAGS
@@ -195,49 +217,30 @@ class QaQueueModel(QAbstractItemModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt override)
                    role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
+        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY and 0 <= section < len(HEADERS):
             return HEADERS[section]
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        node = self._node(index)
-        if node is None:
+        # Hot: every visible cell, every role, every repaint. Display first, then the rare ones.
+        node = self._nodes.get(index.internalId())
+        if node is None or node is self._root:
             return None
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == COL_NAME:
-                return node.title
-            if column == COL_OPEN:
-                return str(node.open_fields()) if node.kind != FIELD else ""
-            if column == COL_STATE:
-                return self._state(node)
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole and node.item is not None:
-            return f"{node.item.label} ({node.item.field_path}), {len(node.item.candidates)} entries"
-        if role == Qt.ItemDataRole.FontRole and node.kind != FIELD and column == COL_NAME:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_OPEN:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == _DISPLAY:
+            return node.cells[index.column()]
+        if role == _FONT:
+            return self._bold if node.kind != FIELD and index.column() == COL_NAME else None
+        if role == _ALIGN:
+            return _RIGHT if index.column() == COL_OPEN else None
         if role == ItemRole:
             return node.item
         if role == KindRole:
             return node.kind
+        if role == _TOOLTIP and node.item is not None:
+            return f"{node.item.label} ({node.item.field_path}), {len(node.item.candidates)} entries"
         return None
 
     # --- internals -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _state(node: _Node) -> str:
-        if node.kind == BATCH:
-            count = len(node.children)
-            return f"{count} document{'s' if count != 1 else ''}"
-        if node.kind == DOCUMENT:
-            return "still disputed"
-        if node.item is not None:
-            return f"{len(node.item.candidates)} entries"
-        return ""
 
     def _node(self, index: AnyIndex) -> _Node | None:
         # An invalid index has internalId 0, the root, which is never a row.
@@ -274,8 +277,9 @@ class QaQueueModel(QAbstractItemModel):
         row = self._insert_row(parent, order)
         self.beginInsertRows(self._index_of(parent), row, row)
         node = self._new(kind, key, order, parent, title)
+        node.refresh_cells()
         parent.children.insert(row, node)
-        self._renumber(parent)
+        self._renumber(parent, row)
         self.endInsertRows()
         return node
 
@@ -287,9 +291,10 @@ class QaQueueModel(QAbstractItemModel):
         return len(parent.children)
 
     @staticmethod
-    def _renumber(parent: _Node) -> None:
-        for row, child in enumerate(parent.children):
-            child.row = row
+    def _renumber(parent: _Node, start: int = 0) -> None:
+        children = parent.children
+        for row in range(start, len(children)):
+            children[row].row = row
 
     def _subtree(self, node: _Node) -> Iterable[_Node]:
         yield node
@@ -301,11 +306,23 @@ class QaQueueModel(QAbstractItemModel):
             yield child
             yield from self._walk(child)
 
-    def _counts_changed(self, node: _Node) -> None:
-        while node is not None and node is not self._root:
-            self.dataChanged.emit(self.createIndex(node.row, COL_OPEN, node.id),
-                                  self.createIndex(node.row, COL_STATE, node.id))
-            node = node.parent  # type: ignore[assignment]
+    def _count(self, node: _Node | None, change: int) -> None:
+        """One field more or fewer at and above `node`: new counts and cells, one signal each."""
+        while node is not None:
+            node.open += change
+            if node is not self._root:
+                node.refresh_cells()
+                self.dataChanged.emit(self.createIndex(node.row, COL_OPEN, node.id),
+                                      self.createIndex(node.row, COL_STATE, node.id), _COUNT_ROLES)
+            node = node.parent
+
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_FONT = Qt.ItemDataRole.FontRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_COUNT_ROLES = [Qt.ItemDataRole.DisplayRole]
 
 
 DOC_COL_SEQ, DOC_COL_STATE, DOC_COL_OPEN, DOC_COL_DECIDED = range(4)

@@ -74,6 +74,10 @@ MAX_ENTRIES = 3
 PREFETCH_AHEAD = 12  # pages (documents), decoded while the lead decides; the cache holds 20
 QUEUE_LIMIT = 500
 CLOSE_AFTER_MS = 60_000  # no decision for this long: the open document is closed (final)
+# The queue tree follows the shown field once the lead pauses this long. Repainting a few hundred
+# rows after every decision cost more than showing the next field; during a burst of decisions
+# the tree waits, the field on the right never does.
+TREE_FOLLOWS_MS = 120
 FIGURES_EVERY_MS = 30_000
 
 PICK_ENTRY = "entry"
@@ -163,6 +167,10 @@ class QaStationWidget(QWidget):
         self._figures_timer.setInterval(FIGURES_EVERY_MS)
         self._figures_timer.timeout.connect(self.refresh_figures)
         self._figures_timer.start()
+        self._tree_timer = QTimer(self)
+        self._tree_timer.setSingleShot(True)
+        self._tree_timer.setInterval(TREE_FOLLOWS_MS)
+        self._tree_timer.timeout.connect(self._on_tree_timer_timeout)
         self._figures_soon = QTimer(self)
         self._figures_soon.setSingleShot(True)
         self._figures_soon.setInterval(1500)
@@ -584,6 +592,7 @@ class QaStationWidget(QWidget):
             self.snippet.set_zone(None)
             self.page_view.set_page(None)
             self._set_deciding_enabled(False)
+            self._follow_in_tree_soon()
             return
         self._set_deciding_enabled(True)
         self.title.setText(item.label or item.field_path)
@@ -594,7 +603,7 @@ class QaStationWidget(QWidget):
         self.own_note.setText("You keyed an entry of this document; your decision is flagged in the audit log.")
         self.own_note.setVisible(item.own_entry)
         self._show_candidates(item)
-        self._select_in_tree(item)
+        self._follow_in_tree_soon()
         self._show_page(item)
         self._prefetch_after(item)
 
@@ -612,6 +621,22 @@ class QaStationWidget(QWidget):
             row.show_candidate(item.candidates, index, note=note)
             row.set_chosen(self._choice == (PICK_ENTRY, index + 1))
             row.show()
+
+    def _follow_in_tree_soon(self) -> None:
+        """Freeze the tree's painting until the lead pauses; then select the shown field."""
+        if self.tree.updatesEnabled():
+            self.tree.setUpdatesEnabled(False)
+        self._tree_timer.start()
+
+    @property
+    def tree_follows(self) -> bool:
+        """True when the tree shows the current field (no burst of decisions under way)."""
+        return self.tree.updatesEnabled() and not self._tree_timer.isActive()
+
+    def _on_tree_timer_timeout(self) -> None:
+        if self._current is not None:
+            self._select_in_tree(self._current)
+        self.tree.setUpdatesEnabled(True)
 
     def _select_in_tree(self, item: DisputeItem) -> None:
         index = self.model.field_index(item.dispute_id)

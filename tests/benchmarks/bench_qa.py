@@ -7,10 +7,14 @@ accepts them (a key is sent as soon as the previous one returned, or, when the n
 is not decoded yet, as soon as its snippet is shown).
 
 * adjudications_per_min_scripted: decisions per minute from the first key until the last decision
-  (and every document's close) is committed to the central database.
-* next_dispute_ms: p95 of the time from pressing Enter until the next field is on screen with its
-  snippet drawn from the decoded page (`dispute_shown`). Extra: p50, max, and how many of the
-  fields had to wait for a page decode (prefetch misses).
+  and every document's close are committed to the central database.
+* next_dispute_ms: p95 of the time from pressing Enter until the next field is shown with its
+  snippet cut from the decoded page (`dispute_shown`) and the window has repainted (the events
+  that follow the key press are processed, as the event loop would before the next frame).
+  Extra: p50, max, and how many of the fields had to wait for a page decode (prefetch misses).
+
+Between two key presses the benchmark lets the event loop run once, as it runs between a
+person's key presses: that is when background results (decoded pages, committed writes) arrive.
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ def run(report: Report) -> None:
     started = time.perf_counter()
     while station.current_item is not None:
         QTest.keyClick(station, Qt.Key.Key_1)
+        app.processEvents()  # the event loop runs between two key presses, as it does for a person
         before = shown[0]
         pressed = time.perf_counter()
         QTest.keyClick(station, Qt.Key.Key_Return)
@@ -106,7 +111,9 @@ def run(report: Report) -> None:
         if shown[0] == before:
             misses += 1
             _wait(app, lambda: shown[0] > before)
+        app.processEvents()  # the repaint that puts the next field on screen
         next_ms.append((time.perf_counter() - pressed) * 1000)
+    station.close_open_documents()
     _wait(app, lambda: station.pending_writes == 0)
     elapsed = time.perf_counter() - started
 

@@ -165,7 +165,8 @@ def test_screenshot_of_the_station_on_a_demo_scan(qtbot, demo_central: Store, tm
     station.tree.setCurrentIndex(station.model.field_index(item.dispute_id))
     qtbot.waitUntil(lambda: station.current_item == item and station.snippet.snippet_image() is not None)
     key(qtbot, station, "2")
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: station.tree_follows)
+    assert station.model.item_at(station.tree.currentIndex()) == item  # the tree shows where we are
     path = tmp_path / "qa_station.png"
     assert station.grab().save(str(path))
     shutil.copy(path, SHOT)

@@ -434,3 +434,17 @@ def test_f_shows_the_full_page_with_the_zone(central: Store, qtbot, open_station
     assert station.page_view.zone == station.current_item.zone
     key(qtbot, station, "f")
     assert not station.page_view.isVisible()
+
+
+def test_the_queue_tree_follows_the_shown_field_once_the_lead_pauses(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X", "zip": "1"}, {"city": "Y", "zip": "2"}), ({"city": "P"}, {"city": "Q"})])
+    station = open_station(seeded.lead, central)
+    key(qtbot, station, "1", Qt.Key.Key_Return, "1", Qt.Key.Key_Return)  # a burst: the tree waits
+    assert not station.tree_follows
+    shown = station.current_item
+    assert shown.document_id == seeded.documents[1]
+    qtbot.waitUntil(lambda: station.tree_follows)
+    assert station.model.item_at(station.tree.currentIndex()) == shown
+    assert [station.model.index(r, 0).data() for r in range(station.model.rowCount())] == ["Batch R"]
+    batch = station.model.index(0, 0)
+    assert station.model.rowCount(batch) == 1 and station.model.index(0, 1).data() == "1"
