@@ -16,6 +16,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from ui.crash import APP_TITLE, install_excepthook
+from ui.lock import UnlockCheck
 from ui.login import Actor, Authenticate, LoginDialog
 from ui.mainwindow import MainWindow
 from ui.roles import build_window
@@ -23,6 +24,7 @@ from ui.runner import wait_for_background
 from workstation import __version__
 from workstation.paths import APP_AUTHOR, APP_NAME
 from workstation.resources import resource_path
+from workstation.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from workstation.cli.context import CliContext
@@ -83,15 +85,55 @@ def central_authenticator(ctx: "CliContext", check: Callable[..., Actor] | None 
     `check(store, username, password)` defaults to workstation.auth.authenticate, which commits
     failed attempts itself (the lockout counts them)."""
 
+    policy = _login_policy(_settings(ctx))
+
     def authenticate(username: str, password: str) -> Actor:
         if check is None:
             from workstation.auth import authenticate as verify
+
+            actor: Actor = verify(ctx.central(), username, password, **policy)
         else:
-            verify = check
-        actor: Actor = verify(ctx.central(), username, password)
+            actor = check(ctx.central(), username, password)
         return actor
 
     return authenticate
+
+
+def _settings(ctx: "CliContext") -> Settings:
+    try:
+        return load_settings(ctx.ws)
+    except Exception:  # noqa: BLE001 - a broken settings file must not keep anyone out
+        log.warning("the settings file cannot be read; using the defaults", exc_info=True)
+        return Settings()
+
+
+def _login_policy(settings: Settings) -> dict[str, object]:
+    import datetime as dt
+
+    return {"max_failures": max(1, int(settings.login_max_failures)),
+            "lockout": dt.timedelta(minutes=max(0.0, float(settings.lockout_minutes)))}
+
+
+def unlock_checker(ctx: "CliContext", actor: Actor) -> UnlockCheck:
+    """Checks the locked user's password (in the background), counted like a login; offline it
+    is checked against the copy of the account this station pulled with the work."""
+    policy = _login_policy(_settings(ctx))
+
+    def check(password: str) -> None:
+        from workstation.auth import Actor as CoreActor
+        from workstation.auth import unlock_station
+
+        core = CoreActor(actor.id, actor.username, actor.role, actor.display_name)  # type: ignore[arg-type]
+        unlock_station(ctx.central, ctx.local, core, password, **policy)  # type: ignore[arg-type]
+
+    return check
+
+
+def enable_lock(window: MainWindow, ctx: "CliContext", actor: Actor) -> None:
+    """Lock the window after the configured minutes without input (`lock_after_minutes`, 0: never)."""
+    minutes = float(_settings(ctx).lock_after_minutes)
+    if minutes > 0:
+        window.enable_lock(unlock_checker(ctx, actor), int(minutes * 60_000))
 
 
 def start(ctx: "CliContext") -> MainWindow | None:
@@ -100,6 +142,7 @@ def start(ctx: "CliContext") -> MainWindow | None:
     if actor is None:
         return None
     window = build_window(actor, ctx)
+    enable_lock(window, ctx, actor)
     window.logout_requested.connect(lambda: _on_window_logout_requested(window, ctx))
     _windows.append(window)
     window.show()

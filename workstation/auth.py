@@ -21,18 +21,23 @@ login, failure, lockout and user change is written to the audit log; a password 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from workstation import audit
 from workstation import models as m
-from workstation.errors import AuthError, KnownError, NotFound, PermissionDenied
+from workstation.errors import AuthError, DatabaseUnavailable, KnownError, NotFound, PermissionDenied
 from workstation.store import Store
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 8
 MAX_FAILURES = 5
@@ -240,6 +245,33 @@ def unlock(store: Store, actor: Actor, password: str, *, now: dt.datetime | None
                          lockout=lockout, action="station.unlock")
     if again.id != actor.id:  # the account was deleted and made again under the same name
         raise AuthError("This station is locked by another account.", "Log the locked session out.")
+
+
+def unlock_station(central: Callable[[], Store], local: Callable[[], Store] | None, actor: Actor, password: str, *,
+                   now: dt.datetime | None = None, max_failures: int = MAX_FAILURES,
+                   lockout: dt.timedelta = LOCKOUT) -> None:
+    """`unlock` against the central database; when it cannot be reached, against the copy of the
+    account the station pulled with the work, so an offline keyer can go on keying.
+
+    Failures checked offline count (and lock) in the station's copy.
+    """
+    try:
+        unlock(central(), actor, password, now=now, max_failures=max_failures, lockout=lockout)
+        return
+    except DatabaseUnavailable:
+        pass
+    except (OperationalError, InterfaceError):
+        log.info("central database unreachable; checking the password against this station's copy")
+    offline = DatabaseUnavailable(
+        "The central database cannot be reached to check your password, and this station holds no "
+        "copy of your account.", "Wait until it is back, or log this session out.")
+    if local is None:
+        raise offline
+    store = local()
+    with store.session() as s:
+        if s.get(m.User, actor.id) is None:
+            raise offline
+    unlock(store, actor, password, now=now, max_failures=max_failures, lockout=lockout)
 
 
 def verify_password(store: Store, actor: Actor, password: str) -> bool:

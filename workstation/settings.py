@@ -17,7 +17,9 @@ class Settings:
     central_url: str = ""
     idle_threshold_s: float = 30.0
     lease_minutes: float = 30.0
-    lock_after_minutes: float = 10.0
+    lock_after_minutes: float = 10.0  # the station locks after this long without input (0: never)
+    login_max_failures: int = 5  # wrong passwords in a row that lock an account...
+    lockout_minutes: float = 15.0  # ...for this long
     purge_after_push: bool = True
     station_name: str = ""
     # Tiny teams: a QA lead may decide documents they keyed (each such decision is flagged in the audit).

@@ -128,3 +128,29 @@ def test_empty_user_name_is_not_sent(qtbot, dialog: LoginDialog, auth: FakeAuth)
 def test_ask_returns_none_when_cancelled(qtbot, monkeypatch, auth: FakeAuth) -> None:
     monkeypatch.setattr(LoginDialog, "exec", lambda self: self.reject() or 0)
     assert LoginDialog.ask(auth) is None
+
+
+def test_repeated_wrong_passwords_lock_the_account_as_the_station_settings_say(qtbot, ws) -> None:
+    import dataclasses
+
+    from ui.app import central_authenticator
+    from workstation import auth
+    from workstation.cli.context import CliContext
+    from workstation.settings import Settings, save_settings
+
+    save_settings(ws, dataclasses.replace(Settings(), login_max_failures=2, lockout_minutes=7))
+    ctx = CliContext(ws=ws, central_url=ws.embedded_central_url)
+    root = auth.create_user(ctx.central(create=True), None, "root", "admin", "root-password")
+    auth.create_user(ctx.central(), root, "asha", "keyer", "asha-password")
+    dlg = LoginDialog(central_authenticator(ctx), username="asha")
+    qtbot.addWidget(dlg)
+    messages = []
+    for password in ("wrong-one", "wrong-two", "asha-password"):
+        dlg.password_edit.setText(password)
+        with qtbot.waitSignal(dlg.login_failed, timeout=10_000) as failed:
+            dlg.login_button.click()
+        messages.append(failed.args[0])
+    assert "wrong" in messages[0]
+    assert "locked for 7 minutes" in messages[1]
+    assert "locked" in messages[2] and dlg.actor is None  # the right password waits out the lockout
+    ctx.close()

@@ -193,3 +193,27 @@ def test_headless_commands_act_as_the_operator(central: Store) -> None:
     with central.session() as s:
         event = s.scalars(select(m.AuditEvent).where(m.AuditEvent.subject == "asha")).one()
     assert (event.action, event.username, event.user_id) == ("user.create", "os:jo", None)
+
+
+def test_an_offline_station_unlocks_against_the_account_it_pulled(central: Store, admin: auth.Actor,
+                                                                  local: Store) -> None:
+    from workstation.errors import DatabaseUnavailable
+
+    asha = auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+
+    def unreachable() -> Store:
+        raise DatabaseUnavailable("The central database cannot be reached.")
+
+    with pytest.raises(DatabaseUnavailable, match="holds no copy of your account"):
+        auth.unlock_station(unreachable, lambda: local, asha, "s3cret-pass")
+    with central.session() as s:  # what a pull copies: the keyer's row, hash included
+        row = s.get(m.User, asha.id)
+        copy = m.User(id=row.id, username=row.username, display_name=row.display_name, role=row.role,
+                      password_hash=row.password_hash)
+    with local.transaction() as s:
+        s.add(copy)
+    auth.unlock_station(unreachable, lambda: local, asha, "s3cret-pass")
+    with pytest.raises(AuthError, match="wrong"):
+        auth.unlock_station(unreachable, lambda: local, asha, "not-her-pass")
+    auth.unlock_station(lambda: central, lambda: local, asha, "s3cret-pass")  # online: centrally
+    assert actions(central)[-1] == "station.unlock"
