@@ -134,7 +134,7 @@ class QaPageWidget(QWidget):
         self._stack.setCurrentWidget(station)
         station.setFocus(Qt.FocusReason.OtherFocusReason)
         if opened.note:
-            station._say(opened.note, error=True)
+            station.show_message(opened.note, error=True)
         self.station_opened.emit()
 
     def _on_open_failed(self, error: BaseException) -> None:

@@ -78,7 +78,7 @@ CLOSE_AFTER_MS = 60_000  # no decision for this long: the open document is close
 # rows after every decision cost more than showing the next field; during a burst of decisions
 # the tree waits, the field on the right never does.
 TREE_FOLLOWS_MS = 120
-FIGURES_EVERY_MS = 30_000
+FIGURES_EVERY_MS = 60_000
 
 PICK_ENTRY = "entry"
 TYPE_VALUE = "value"
@@ -138,7 +138,6 @@ class QaStationWidget(QWidget):
         self._in_flight: set[uuid.UUID] = set()
         self._unclosed: set[uuid.UUID] = set()  # documents with decisions, not closed yet
         self._closing: set[uuid.UUID] = set()   # documents whose close was sent
-        self._doc_seq: dict[uuid.UUID, int] = {}
         self._shown_sha = ""
         self._loading = False
         self._swept = False
@@ -484,8 +483,6 @@ class QaStationWidget(QWidget):
         self.queue_note.setVisible(bool(notes))
         if self._batch_id is None:
             self._remember_batches(items)
-        for item in items:
-            self._doc_seq[item.document_id] = item.document_seq
         keep = self._current.dispute_id if self._current is not None else None
         self._change_queue(lambda: self.model.set_items(items))
         self._open_tree_document = QPersistentModelIndex()
@@ -854,7 +851,6 @@ class QaStationWidget(QWidget):
         self._jobs[job_id] = _Job("decide", item)
         self._in_flight.add(item.dispute_id)
         self._unclosed.add(item.document_id)
-        self._doc_seq[item.document_id] = item.document_seq
         self._undo.append(item)
         self._close_timer.start()
         self.message.hide()
@@ -987,6 +983,10 @@ class QaStationWidget(QWidget):
         rate = f"{figures.per_hour:.0f} per hour" if figures.per_hour is not None else "– per hour"
         self.figures.setText(f"Today: {figures.decisions} decided · {rate} of QA time · "
                              f"this session: {self._decided}")
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        """A sentence in the message line (the page uses it for notes about the settings)."""
+        self._say(text, error=error)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)

@@ -437,21 +437,17 @@ def close_decided_documents(central: Store, actor: Actor, *, stale: dt.timedelta
     require(actor, QA_ACTION)
     cutoff = (now or m.utcnow()) - stale
     open_dispute = exists().where(m.Dispute.document_id == m.Document.id, m.Dispute.state == "open")
-    latest = (select(m.Resolution.document_id, func.max(m.Resolution.decided_at).label("at"))
-              .where(m.Resolution.how == "qa").group_by(m.Resolution.document_id).subquery())
+    qa_decided = exists().where(m.Resolution.document_id == m.Document.id, m.Resolution.how == "qa")
     with central.transaction() as s:
         require_user(s, actor.id, QA_ACTION)
-        candidates = s.execute(
-            select(m.Document.id, latest.c.at)
-            .join(latest, latest.c.document_id == m.Document.id)
-            .where(m.Document.state == "resolving", ~open_dispute)
-        ).all()
+        # Only documents waiting on nobody: few, so the per-document look below stays cheap.
+        waiting = s.scalars(select(m.Document.id).where(m.Document.state == "resolving", ~open_dispute, qa_decided)).all()
         closed = 0
-        for document_id, at in candidates:
-            mine = s.scalar(select(m.Resolution.id).where(
-                m.Resolution.document_id == document_id, m.Resolution.how == "qa",
-                m.Resolution.decided_by == actor.id).limit(1)) is not None
-            if (mine or at <= cutoff) and finalize_document(s, document_id):
+        for document_id in waiting:
+            decisions = s.execute(select(m.Resolution.decided_by, m.Resolution.decided_at).where(
+                m.Resolution.document_id == document_id, m.Resolution.how == "qa")).all()
+            mine = any(by == actor.id for by, _ in decisions)
+            if (mine or max(at for _, at in decisions) <= cutoff) and finalize_document(s, document_id):
                 closed += 1
         return closed
 

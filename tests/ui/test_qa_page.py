@@ -98,3 +98,11 @@ def test_the_qa_role_gets_the_station_in_the_main_window_and_logout_writes_it_al
     qtbot.addWidget(supervisor)
     with pytest.raises(KeyError):
         supervisor.page("qa")
+
+
+def test_a_broken_settings_file_is_said_and_own_entries_stay_refused(qtbot, ctx: CliContext) -> None:  # type: ignore[no-untyped-def]
+    ctx.ws.settings_file.write_text("qa_allow_own_entries = [unclosed\n", encoding="utf-8")
+    seeded = seed(ctx.central(create=True), [({"city": "X"}, {"city": "Y"})])
+    page = opened_page(qtbot, seeded.lead, ctx)
+    assert not page.station.allow_own
+    assert "cannot be read" in page.station.message_text and "stay refused" in page.station.message_text
