@@ -63,9 +63,27 @@ def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
                         help="log debug messages to the terminal")
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The parsed command line. Command modules are imported only when a command (or help) is
+    asked for: opening the desktop application or `--self-test` then skips every command's
+    dependencies (SQLAlchemy, Alembic, the simulator), which cuts the time to the login dialog
+    several times (tests/benchmarks/bench_build.py, startup_to_login_ms)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    base = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    _common_options(base, None)
+    base.add_argument("--self-test", action="store_true")
+    try:
+        args, rest = base.parse_known_args(words)
+    except argparse.ArgumentError:
+        rest = words  # the full parser reports it, with the usage
+    if rest:
+        return build_parser().parse_args(words)
+    args.command = None
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     ctx = CliContext.from_args(args)
     try:
         if args.self_test:

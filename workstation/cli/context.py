@@ -6,10 +6,13 @@ import argparse
 import importlib
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from workstation.logsetup import configure_logging
 from workstation.paths import Workspace, central_url, workspace
-from workstation.store import Store, open_central, open_local
+
+if TYPE_CHECKING:  # imported when first used: the desktop start does not wait for SQLAlchemy
+    from workstation.store import Store
 
 
 @dataclass
@@ -29,6 +32,8 @@ class CliContext:
 
     def local(self) -> Store:
         if self._local is None:
+            from workstation.store import open_local
+
             self._local = open_local(self.ws.local_url)
         return self._local
 
@@ -36,6 +41,7 @@ class CliContext:
         """The central database; the embedded default is created on first use."""
         if self._central is None:
             from workstation.secrets import with_password
+            from workstation.store import open_central
 
             embedded = self.central_url == self.ws.embedded_central_url
             self._central = open_central(with_password(self.central_url), create=create or embedded)
