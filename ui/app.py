@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
+from ui import startprobe
 from ui.crash import APP_TITLE, install_excepthook
 from ui.lock import UnlockCheck
 from ui.login import Actor, Authenticate, LoginDialog
@@ -165,6 +166,7 @@ def run(ctx: "CliContext") -> int:
     """The desktop application's main loop; returns the exit status."""
     app = make_application()
     install_excepthook()
+    startprobe.install_if_asked(app)  # WORKSTATION_EXIT_AT_LOGIN=1: the startup benchmark's probe
     log.info("desktop application starting (Qt %s, platform %s)", qVersion(), app.platformName())
     if start(ctx) is None:
         return 0
