@@ -8,7 +8,8 @@
   on a tenth of the data, scaled x10.
 * pull_batch_s: pulling a claimed unit of 100 documents whose pages are 300-dpi G4 TIFFs.
 
-Each figure gets its own fresh schema, dropped afterwards.
+Each figure gets its own fresh schema, dropped afterwards. `BENCH_WORK_ONLY=claims` (or `push`,
+`pull`, comma-separated) measures only those figures; the default measures all three.
 """
 
 from __future__ import annotations
@@ -272,6 +273,10 @@ def run(report: Any) -> None:
     if not pg_reachable():
         print(f"# bench_work: PostgreSQL at {PG_URL} is unreachable; skipped", flush=True)
         return
-    bench_claims(report)
-    bench_push(report, report.workdir)
-    bench_pull(report, report.workdir)
+    only = {part.strip() for part in os.environ.get("BENCH_WORK_ONLY", "").split(",") if part.strip()}
+    if not only or "claims" in only:
+        bench_claims(report)
+    if not only or "push" in only:
+        bench_push(report, report.workdir)
+    if not only or "pull" in only:
+        bench_pull(report, report.workdir)
