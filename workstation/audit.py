@@ -16,10 +16,12 @@ queue for one disk flush each (a few hundred a second at most). The claim, the o
 (hundreds of stations at shift start), appends unchained instead: it holds the same advisory lock
 in *shared* mode (`UNCHAINED_LOCK`, taken before the row gets its `seq`), so such appends run side
 by side and share flushes, and writes the event with empty hashes, in its own transaction as ever.
-`chain_pending` takes the lock exclusively, which waits for those appends to commit, and chains
-the unchained tail in `seq` order; `record` does the same before every chained append, and the
-claimers call it every few seconds. Until then the newest events are not yet tamper-evident;
-`verify` counts them as pending, and `workstation audit verify` chains them first.
+`chain_pending` takes the lock exclusively for an instant, which waits for the appends in flight
+to commit and so fixes a horizon below which every `seq` is settled, then chains the unchained
+events up to it in `seq` order under a second lock (one chainer at a time) while appends go on.
+`record` takes the append lock and then the chainer lock, and chains the whole tail before its own
+event. The claimers call `chain_pending` every few seconds. Until then the newest events are not
+yet tamper-evident; `verify` counts them as pending, and `workstation audit verify` chains first.
 
 A chain alone cannot tell that its newest events were cut off; the count and last hash printed by
 `workstation audit verify` are meant to be noted by the administrator (see the README).
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, bindparam, func, literal_column, select, text, update
+from sqlalchemy import ColumnElement, Engine, func, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
 from workstation import models as m
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 # "KWAU" as an integer: the advisory lock that serialises appends on PostgreSQL.
 _PG_LOCK_KEY = 0x4B574155
+# "KWAV": one chainer of unchained events at a time (taken after _PG_LOCK_KEY, never before it).
+_PG_CHAIN_KEY = 0x4B574156
 # Evaluated by an unchained append before its INSERT (see the module docstring).
 UNCHAINED_LOCK: ColumnElement[None] = func.pg_advisory_xact_lock_shared(literal_column(str(_PG_LOCK_KEY)))
 # Details are short codes and counts; a long string here is most likely a keyed value.
@@ -113,7 +117,8 @@ def record(
     bind = s.get_bind()
     if bind.dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        prev = _chain_tail(s)  # unchained appends committed before the lock was granted go first
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_KEY})
+        prev, _ = _chain_tail(s)  # unchained appends committed before the lock was granted go first
         s.add(event)
         s.flush()
     else:
@@ -151,21 +156,24 @@ def record_unchained(
     s.flush()
 
 
-def _chain_tail(s: Session) -> str:
-    """Chain the unchained newest events in `seq` order; returns the chain's last hash.
+def _chain_tail(s: Session, upto: int | None = None) -> tuple[str, int]:
+    """Chain the unchained newest events (up to `seq` `upto`) in `seq` order; returns the chain's
+    last hash and how many events it chained.
 
-    The caller holds the advisory lock exclusively, so every unchained append that got a `seq`
-    has committed or rolled back. Unchained events are always a tail: everything after the newest
-    chained event (found by walking the primary key backwards).
+    The caller holds the chainer lock, and every `seq` up to `upto` (or every one, when the caller
+    holds the append lock exclusively) belongs to an append that committed or rolled back.
+    Unchained events are always a tail: everything after the newest chained event (found by
+    walking the primary key backwards).
     """
     table = m.AuditEvent.__table__
     anchor = select(table.c.seq).where(table.c.hash != "").order_by(table.c.seq.desc()).limit(1)
-    rows = s.execute(
+    query = (
         select(table.c.seq, table.c.id, table.c.at, table.c.user_id, table.c.username, table.c.action,
                table.c.subject, table.c.details, table.c.hash)
         .where(table.c.seq >= func.coalesce(anchor.scalar_subquery(), 0))
         .order_by(table.c.seq)
-    ).all()
+    )
+    rows = s.execute(query if upto is None else query.where(table.c.seq <= upto)).all()
     prev = ""
     if rows and rows[0].hash:
         prev, rows = rows[0].hash, rows[1:]
@@ -174,25 +182,39 @@ def _chain_tail(s: Session) -> str:
         digest = event_hash(prev, row)  # type: ignore[arg-type]  # a row has the event's fields
         chained.append({"b_seq": row.seq, "b_prev": prev, "b_hash": digest})
         prev = digest
-    if chained:
-        s.execute(update(table).where(table.c.seq == bindparam("b_seq"))
-                  .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")), chained)
-    return prev
+    if chained:  # PostgreSQL (the only dialect with unchained events): one statement for all
+        s.execute(_CHAIN_UPDATE, {"seqs": [c["b_seq"] for c in chained], "prevs": [c["b_prev"] for c in chained],
+                                  "hashes": [c["b_hash"] for c in chained]})
+    return prev, len(chained)
 
 
-def chain_pending(s: Session) -> int:
-    """Chain the events appended unchained; returns how many there were.
+_CHAIN_UPDATE = text(
+    "UPDATE audit_events SET prev_hash = u.prev_hash, hash = u.hash"
+    " FROM unnest(CAST(:seqs AS integer[]), CAST(:prevs AS varchar[]), CAST(:hashes AS varchar[]))"
+    " AS u(seq, prev_hash, hash) WHERE audit_events.seq = u.seq"
+)
 
-    Takes the append lock until `s`'s transaction ends: commit soon.
+
+def chain_pending(engine: Engine) -> int:
+    """Chain the events appended unchained so far; returns how many it chained.
+
+    Appends wait only for the instant the append lock is held (in a transaction of its own),
+    not while the events are chained. Runs its own transactions.
     """
-    if s.get_bind().dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql":
         return 0  # only PostgreSQL appends unchained
-    s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     table = m.AuditEvent.__table__
-    before = s.scalar(select(func.count()).select_from(table).where(table.c.hash == "")) or 0
-    if before:
-        _chain_tail(s)
-    return int(before)
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        horizon = conn.scalar(select(func.max(table.c.seq)))
+        if horizon is None:
+            return 0
+        # A statement of its own, so a transaction of its own: granted once every append that may
+        # hold a `seq` up to the horizon has finished, and released at once.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    with Session(engine) as s, s.begin():
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_KEY})
+        return _chain_tail(s, upto=horizon)[1]
 
 
 @dataclass(frozen=True)

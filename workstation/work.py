@@ -10,19 +10,25 @@ The rules, held by the schema and by the claim query alike:
 * A task is held by one unit at a time.
 * A claim is one short transaction, committed at once; no transaction stays open while a person
   keys. PostgreSQL: open tasks are picked with `FOR UPDATE SKIP LOCKED`, so concurrent claimers
-  never wait for each other; the usual claim (batch and pass named) is a single statement that
-  picks, takes, records the unit and the holds. SQLite: `BEGIN IMMEDIATE` takes the database
-  write lock before anything is read, so claims run one after the other.
+  never wait for each other; the usual claim (batch and pass named) is a single statement, run
+  in autocommit (one round trip), that picks, takes, records the unit, the holds and the audit
+  event. The event is appended unchained (`audit.UNCHAINED_LOCK`): a chained append would make
+  every claim wait for the one before it to reach the disk. Claimers chain the audit log's tail
+  every `AUDIT_CHAIN_EVERY` seconds. SQLite: `BEGIN IMMEDIATE` takes the database write lock
+  before anything is read, so claims run one after the other.
 * Order: effective priority (batch priority + task priority) highest first, then the oldest task;
   inside a unit, documents in batch order.
-* Leases: expired units are swept at the start of every claim (and listing); their tasks that are
-  not done go back to the queue, done tasks stay with their keyer.
+* Leases: every claim checks (an index probe inside its statement) whether a lease ran out and
+  then sweeps; listing work does the same. Swept units' tasks that are not done go back to the
+  queue, done tasks stay with their keyer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,13 +40,17 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     CursorResult,
+    Integer,
     Select,
     Table,
+    Text,
     and_,
     bindparam,
+    cast as sql_cast,
     exists,
     func,
     literal,
+    literal_column,
     select,
     update,
 )
@@ -68,6 +78,12 @@ _docs = cast(Table, m.Document.__table__)
 _batches = cast(Table, m.Batch.__table__)
 _templates = cast(Table, m.Template.__table__)
 _users = cast(Table, m.User.__table__)
+_events = cast(Table, m.AuditEvent.__table__)
+
+# How often (seconds) a claiming process chains the audit events claims appended unchained.
+AUDIT_CHAIN_EVERY = 2.0
+_chain_guard = threading.Lock()
+_chained_at = -AUDIT_CHAIN_EVERY
 
 
 @dataclass(frozen=True)
@@ -336,14 +352,22 @@ _TOP_PRIORITY = (
     .limit(1)
 )
 _NEXT_PRIORITY = _TOP_PRIORITY.where(_tasks.c.priority < bindparam("b_below"))
+# The audit log's append lock in shared mode, as a one-time filter: PostgreSQL takes it before the
+# statement locks any row, so a chained append waiting for it never waits on rows we hold. (The
+# lock sits in a FROM subquery: PostgreSQL drops the select list of an EXISTS unevaluated.)
+_AUDIT_GATE = exists(
+    select(literal(1)).select_from(select(audit.UNCHAINED_LOCK.label("locked")).subquery("audit_lock"))
+)
 # One round trip: is the keyer active, is a sweep due, where does the queue start; on PostgreSQL
-# also the per-keyer advisory lock (claims of one keyer from two stations run one after the other).
+# also the audit gate and the per-keyer advisory lock (claims of one keyer from two stations run
+# one after the other).
 _OPENING = {
     (dialect, with_top): select(
         _users.c.active,
         _SWEEP_DUE.label("sweep_due"),
         *([_TOP_PRIORITY.scalar_subquery().label("top")] if with_top else []),
-        *([func.pg_advisory_xact_lock(bindparam("b_lock", type_=BigInteger)).label("locked")]
+        *([audit.UNCHAINED_LOCK.label("audit_locked"),
+           func.pg_advisory_xact_lock(bindparam("b_lock", type_=BigInteger)).label("locked")]
           if dialect == "postgresql" else []),
     ).where(_users.c.id == bindparam("b_keyer"))
     for dialect in ("postgresql", "sqlite") for with_top in (True, False)
@@ -394,7 +418,8 @@ def _pg_claim_statement(*, new_unit: bool, fast: bool = False) -> Select[Any]:
     earlier statement of the same claim (the next priority group).
 
     `fast` is the whole claim in one round trip for the usual case: it finds the top priority
-    itself, takes only for an active keyer, and reports whether a lease sweep is due.
+    itself, takes only for an active keyer, appends the claim's audit event (unchained, see
+    `workstation.audit`) and reports whether a lease sweep is due.
     """
     if fast:
         top: Any = _TOP_PRIORITY.scalar_subquery()
@@ -405,7 +430,7 @@ def _pg_claim_statement(*, new_unit: bool, fast: bool = False) -> Select[Any]:
         select(_tasks.c.id, _tasks.c.document_id)
         .where(
             _tasks.c.batch_id == bindparam("b_batch"), _tasks.c.pass_no == bindparam("b_pass"),
-            _tasks.c.priority == top, _claimable(bindparam("b_keyer")), keyer_ok,
+            _tasks.c.priority == top, _claimable(bindparam("b_keyer")), keyer_ok, _AUDIT_GATE,
         )
         .order_by(_tasks.c.created_at)
         .limit(bindparam("b_limit"))
@@ -451,6 +476,27 @@ def _pg_claim_statement(*, new_unit: bool, fast: bool = False) -> Select[Any]:
             .cte("new_unit")
         )
         query = query.add_cte(unit)
+    if fast:
+        details = func.json_build_object(
+            literal_column("'batch_id'"), sql_cast(bindparam("b_batch_text"), Text),
+            literal_column("'documents'"), select(func.count()).select_from(picked).scalar_subquery(),
+            literal_column("'pass_no'"), sql_cast(bindparam("b_pass"), Integer),
+        )
+        event = (
+            _events.insert()
+            .from_select(
+                ["id", "at", "user_id", "username", "action", "subject", "details", "prev_hash", "hash"],
+                select(
+                    bindparam("b_event", type_=_events.c.id.type), bindparam("b_now", type_=_events.c.at.type),
+                    _users.c.id, _users.c.username, literal("work.claim", type_=_events.c.action.type),
+                    bindparam("b_subject", type_=_events.c.subject.type), details,
+                    literal("", type_=_events.c.prev_hash.type), literal("", type_=_events.c.hash.type),
+                ).where(_users.c.id == bindparam("b_keyer"), exists(select(picked.c.id))),
+            )
+            .returning(_events.c.seq)
+            .cte("claim_event")
+        )
+        query = query.add_cte(event)
     return query.add_cte(holds)
 
 
@@ -463,42 +509,64 @@ def _claim_in_one_statement(
     central: Store, keyer_id: uuid.UUID, batch_id: uuid.UUID, pass_no: int, limit: int,
     lease: dt.timedelta, now: dt.datetime,
 ) -> Claim | None:
-    """PostgreSQL, batch and pass named (the usual claim): one statement and no more.
+    """PostgreSQL, batch and pass named (the usual claim): one statement, one round trip.
 
-    The claim and its audit record commit together in one short transaction.
-    Claims of one keyer from two stations are not serialised here; the unique (document, keyer)
-    constraints catch a clash. None means: take the careful path, which also says why nothing
-    was there (an unknown or disabled user, no work).
+    A single statement is atomic on its own, so it runs in autocommit: the tasks, the unit, the
+    holds and the audit event commit together, with no BEGIN/COMMIT round trips. Claims of one
+    keyer from two stations are not serialised here; the unique (document, keyer) constraints
+    catch a clash. None means: take the careful path, which also says why nothing was there (an
+    unknown or disabled user, no work) and settles a lost race.
     """
     unit_id = m.new_id()
     expires = now + lease
     params = {"b_keyer": keyer_id, "b_batch": batch_id, "b_pass": pass_no, "b_unit": unit_id,
-              "b_now": now, "b_expires": expires, "b_limit": limit}
+              "b_now": now, "b_expires": expires, "b_limit": limit, "b_event": m.new_id(),
+              "b_subject": str(unit_id), "b_batch_text": str(batch_id)}
     try:
         with central.engine.connect() as conn:
-            with conn.begin():
-                taken = conn.execute(_PG_CLAIM_FAST, params).all()
-                result = _claimed(conn, keyer_id, batch_id, pass_no, unit_id, expires, taken) if taken else None
-    except IntegrityError:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            taken = conn.execute(_PG_CLAIM_FAST, params).all()
+    except DBAPIError as exc:
+        if is_offline_error(exc) or not _retryable(exc):
+            raise
         return None
-    if result is None:
+    if not taken:
         return None
     if taken[0].sweep_due:
         expire_leases(central, now=now)
+    more: list[Any] = []
     if len(taken) < limit:  # the top priority ran out: the next one may fill the unit
         with write_connection(central) as conn:
             top = taken[0].priority
-            more: list[Any] = []
             while len(taken) + len(more) < limit:
                 top = conn.scalar(_NEXT_PRIORITY, {**params, "b_below": top})
                 if top is None:
                     break
                 more += conn.execute(_PG_CLAIM_MORE, {**params, "b_priority": top,
                                                       "b_limit": limit - len(taken) - len(more)}).all()
-        if more:
-            ids = sorted([*taken, *more], key=lambda row: row.seq)
-            result = Claim(unit_id, batch_id, pass_no, keyer_id, expires, tuple(row.document_id for row in ids))
-    return result
+            if more:  # its own event: what this transaction added to the unit
+                _audit(conn, "work.claim", keyer_id, str(unit_id),
+                       {"batch_id": str(batch_id), "pass_no": pass_no, "documents": len(more)}, unchained=True)
+    rows = sorted([*taken, *more], key=lambda row: row.seq)
+    return Claim(unit_id, batch_id, pass_no, keyer_id, expires, tuple(row.document_id for row in rows))
+
+
+def _chain_audit_if_due(central: Store) -> None:
+    """Chain the audit events claims appended unchained, at most every AUDIT_CHAIN_EVERY seconds
+    per process (one thread does it; the others go on claiming)."""
+    global _chained_at
+    if time.monotonic() - _chained_at < AUDIT_CHAIN_EVERY or not _chain_guard.acquire(blocking=False):
+        return
+    try:
+        if time.monotonic() - _chained_at < AUDIT_CHAIN_EVERY:
+            return
+        chained = audit.chain_pending(central.engine)
+        log.debug("chained %d audit event(s) appended by claims", chained)
+    except DBAPIError as exc:  # the claim itself is committed; a later claim tries again
+        log.warning("could not chain the audit log's newest events: %s", exc.__class__.__name__)
+    finally:
+        _chained_at = time.monotonic()
+        _chain_guard.release()
 
 
 def _take_pg(conn: Connection, params: dict[str, Any], limit: int, top: int | None) -> list[Any]:
@@ -581,7 +649,7 @@ def _claimed(conn: Connection, keyer_id: uuid.UUID, batch_id: uuid.UUID, pass_no
              expires: dt.datetime, taken: Sequence[Any]) -> Claim:
     document_ids = tuple(row.document_id for row in sorted(taken, key=lambda row: row.seq))
     _audit(conn, "work.claim", keyer_id, str(unit_id),
-           {"batch_id": str(batch_id), "pass_no": pass_no, "documents": len(document_ids)})
+           {"batch_id": str(batch_id), "pass_no": pass_no, "documents": len(document_ids)}, unchained=True)
     return Claim(unit_id, batch_id, pass_no, keyer_id, expires, document_ids)
 
 
@@ -612,6 +680,7 @@ def claim(
                 raise _unavailable(central) from exc
             raise
         if result is not None:
+            _chain_audit_if_due(central)
             return result
     for attempt in range(1, _CLAIM_ATTEMPTS + 1):
         try:
@@ -638,6 +707,8 @@ def claim(
             "Try again later or ask a supervisor for more work.",
         )
     log.debug("claimed unit %s: %d document(s), pass %d", result.unit_id, len(result.document_ids), result.pass_no)
+    if central.dialect == "postgresql":
+        _chain_audit_if_due(central)
     return result
 
 
@@ -665,11 +736,13 @@ def upsert_insert(dialect: str, table: Table) -> Any:
 
 
 def _audit(conn: Connection | Session, action: str, actor: uuid.UUID, subject: str,
-           details: dict[str, object]) -> None:
-    """Record in the audit log, in the caller's transaction."""
+           details: dict[str, object], *, unchained: bool = False) -> None:
+    """Record in the audit log, in the caller's transaction; `unchained` for claims, which hold
+    the append lock in shared mode (see `workstation.audit`)."""
+    append = audit.record_unchained if unchained else audit.record
     if isinstance(conn, Session):
-        audit.record(conn, action, actor=actor, subject=subject, details=details)
+        append(conn, action, actor=actor, subject=subject, details=details)
         return
     with Session(bind=conn) as s:  # joins the claim's transaction; commits with it
-        audit.record(s, action, actor=actor, subject=subject, details=details)
+        append(s, action, actor=actor, subject=subject, details=details)
         s.flush()

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from tests.workstation.centralseed import add_user, add_users, seed_batch
+from workstation import audit, work
 from workstation import models as m
-from workstation import work
 from workstation.errors import LeaseLost, NotFound, NoWorkAvailable, PermissionDenied
 from workstation.store import Store
 
@@ -260,3 +260,23 @@ def test_a_named_batch_and_pass_sweeps_expired_leases_too(central: Store) -> Non
         rest = work.claim(central, bob, batch_id=batch.batch_id, pass_no=1, max_documents=5, now=LATER)
         assert set(rest.document_ids) == set(first.document_ids)
     assert {t.state for t in _tasks(central)} == {"claimed"}
+
+
+def test_every_claim_is_in_the_audit_log_with_what_it_took(central: Store) -> None:
+    ann, bob = add_user(central, "ann"), add_user(central, "bob")
+    batch = seed_batch(central, documents=5, passes=(1,))
+    with central.transaction() as s:  # two priority groups: the unit fills up from the second
+        s.execute(update(m.Task).where(m.Task.document_id.in_(batch.document_ids[:2])).values(priority=5))
+    first = work.claim(central, ann, batch_id=batch.batch_id, pass_no=1, max_documents=4, now=T0)
+    second = work.claim(central, bob, max_documents=4, now=T0)
+    audit.chain_pending(central.engine)
+    with central.session() as s:
+        events = s.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "work.claim")
+                           .order_by(m.AuditEvent.seq)).all()
+        assert audit.verify(s).ok
+    taken: dict[str, int] = {}
+    for event in events:
+        assert event.details["batch_id"] == str(batch.batch_id) and event.details["pass_no"] == 1
+        assert event.user_id == (ann if event.subject == str(first.unit_id) else bob)
+        taken[event.subject] = taken.get(event.subject, 0) + event.details["documents"]
+    assert taken == {str(first.unit_id): 4, str(second.unit_id): 1}

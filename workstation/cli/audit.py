@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     central = ctx.central()
     if args.audit_command == "verify":
+        audit.chain_pending(central.engine)  # claims' unchained newest events first, so all are checked
         with central.session() as s:
             result = audit.verify(s)
         if result.ok:
