@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, Table, and_, case, cast, delete, extract, func, insert
-from sqlalchemy import literal_column, select, union_all
+from sqlalchemy import literal_column, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -44,6 +44,8 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 # Keyer-hours closer than this are recomputed as one range (one statement instead of several).
 _MERGE_GAP_HOURS = 4
 _CHUNK = 500
+# Keyer-hour ranges recomputed by one set of statements (a push touches a few; a bulk load many).
+_RANGES_PER_STATEMENT = 64
 
 # The error classes `workstation.compare.classify_error` gives, and their summary columns.
 CLASS_COLUMNS = {
@@ -192,8 +194,8 @@ def entries_changed(s: Session, entry_ids: Iterable[uuid.UUID]) -> int:
         for keyer_id, hour in s.execute(select(touched.c.keyer_id, touched.c.hour).distinct()):
             hours[keyer_id].add(int(hour))
     ranges = [(keyer_id, lo, hi) for keyer_id, found in hours.items() for lo, hi in _ranges(found)]
-    for keyer_id, lo, hi in ranges:
-        _recompute(s, dialect, keyer_id, lo, hi)
+    for start in range(0, len(ranges), _RANGES_PER_STATEMENT):
+        _recompute(s, dialect, ranges[start:start + _RANGES_PER_STATEMENT])
     return len(ranges)
 
 
@@ -208,27 +210,39 @@ def _ranges(hours: Iterable[int]) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi in result]
 
 
-def _recompute(s: Session, dialect: str, keyer_id: uuid.UUID, first: int, last: int) -> None:
-    """Replace one keyer's summary rows for hours first..last with what the raw rows say."""
-    since, until = hour_start(first), hour_start(last + 1)
-    value_where = and_(_fv.c.keyer_id == keyer_id, _fv.c.saved_at >= since, _fv.c.saved_at < until)
-    entry_where = and_(_en.c.keyer_id == keyer_id, _en.c.finished_at >= since, _en.c.finished_at < until)
-    in_range = and_(_fh.c.keyer_id == keyer_id, _fh.c.hour >= first, _fh.c.hour <= last)
-    _add_to_team(s, dialect, in_range, -1)
-    for table in (_kh, _fh):
-        s.execute(delete(table).where(table.c.keyer_id == keyer_id, table.c.hour >= first, table.c.hour <= last))
+def _recompute(s: Session, dialect: str, ranges: list[tuple[uuid.UUID, int, int]]) -> None:
+    """Replace the summary rows of these (keyer, first hour, last hour) ranges with what the raw rows say.
+
+    The ranges never overlap (one keyer's are merged, keyers differ), so one statement per table
+    serves them all: the conditions are OR-ed, each an index range on (keyer_id, time).
+    """
+    def each(make: Any) -> ColumnElement[bool]:
+        return or_(*(make(keyer_id, first, last) for keyer_id, first, last in ranges))
+
+    value_where = each(lambda k, a, b: and_(_fv.c.keyer_id == k, _fv.c.saved_at >= hour_start(a),
+                                            _fv.c.saved_at < hour_start(b + 1)))
+    entry_where = each(lambda k, a, b: and_(_en.c.keyer_id == k, _en.c.finished_at >= hour_start(a),
+                                            _en.c.finished_at < hour_start(b + 1)))
+    kh_where = each(lambda k, a, b: and_(_kh.c.keyer_id == k, _kh.c.hour >= a, _kh.c.hour <= b))
+    fh_where = each(lambda k, a, b: and_(_fh.c.keyer_id == k, _fh.c.hour >= a, _fh.c.hour <= b))
+    _add_to_team(s, dialect, fh_where, -1)
+    s.execute(delete(_kh).where(kh_where))
+    s.execute(delete(_fh).where(fh_where))
     kh_columns = ["keyer_id", "hour", "template_id", "pass_no", *COUNT_COLUMNS]
     s.execute(insert(_kh).from_select(kh_columns, _keyer_hour_rows(dialect, value_where, entry_where)))
     s.execute(insert(_fh).from_select(_FH_COLUMNS, _field_hour_rows(dialect, value_where)))
-    _add_to_team(s, dialect, in_range, 1)
-    s.execute(delete(_tf).where(_tf.c.hour >= first, _tf.c.hour <= last, _tf.c.scored == 0, _tf.c.errors == 0))
+    _add_to_team(s, dialect, fh_where, 1)
+    hours = or_(*(and_(_tf.c.hour >= a, _tf.c.hour <= b) for _k, a, b in ranges))
+    s.execute(delete(_tf).where(hours, _tf.c.scored == 0, _tf.c.errors == 0))
 
 
 def _add_to_team(s: Session, dialect: str, where: ColumnElement[bool], sign: int) -> None:
     """Add (sign 1) or take out (sign -1) the `FieldHourStats` rows matching `where` from the team sums."""
     factor = literal_column(str(sign), Integer)
-    rows = select(_fh.c.hour, _fh.c.template_id, _fh.c.field_path, (_fh.c.scored * factor).label("scored"),
-                  (_fh.c.errors * factor).label("errors")).where(where)
+    keys = [_fh.c.hour, _fh.c.template_id, _fh.c.field_path]
+    # Summed per team row first: an upsert may not touch one row twice (PostgreSQL refuses).
+    rows = (select(*keys, (func.sum(_fh.c.scored) * factor).label("scored"), (func.sum(_fh.c.errors) * factor).label("errors"))
+            .where(where).group_by(*keys))
     upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(_tf)
     stmt = upsert.from_select(["hour", "template_id", "field_path", "scored", "errors"], rows)
     stmt = stmt.on_conflict_do_update(
