@@ -82,13 +82,6 @@ def _local_unit_of(w: World, actor: Actor) -> uuid.UUID:
     return unit.unit_id
 
 
-def _session_figures(fn: Callable[..., Any]) -> Call:
-    def call(w: World, a: Actor) -> Any:
-        with w.central.session() as s:
-            return fn(s, by=a)
-    return call
-
-
 def _export(w: World, a: Actor) -> Any:
     with w.central.session() as s:
         return export.export_batch(s, "no such batch", "csv", w.tmp / "out.csv", by=a)
@@ -123,18 +116,13 @@ SERVICES: dict[str, tuple[Call, tuple[str, ...], str]] = {
     "qa decide": (lambda w, a: qa.decide(w.central, a, uuid.uuid4(), value="x"), ("keyer", "supervisor"), ""),
     "qa undo": (lambda w, a: qa.undo_last(w.central, a, uuid.uuid4()), ("keyer", "supervisor"), ""),
     "qa close document": (lambda w, a: qa.close_document(w.central, a, uuid.uuid4()), ("keyer", "supervisor"), ""),
-    "dashboard keyer figures": (_session_figures(metrics.keyer_figures), ("keyer", "qa"),
-                                "workstation.metrics.keyer_figures (no acting user: expected keyword `by`)"),
-    "dashboard team figures": (_session_figures(metrics.team_figures), ("keyer", "qa"),
-                               "workstation.metrics.team_figures"),
-    "dashboard hourly figures": (_session_figures(metrics.hourly_figures), ("keyer", "qa"),
-                                 "workstation.metrics.hourly_figures"),
-    "dashboard errors by field": (_session_figures(metrics.errors_by_field), ("keyer", "qa"),
-                                  "workstation.metrics.errors_by_field"),
-    "dashboard errors by class": (_session_figures(metrics.errors_by_class), ("keyer", "qa"),
-                                  "workstation.metrics.errors_by_class"),
-    "dashboard batch progress": (_session_figures(metrics.batch_progress), ("keyer", "qa"),
-                                 "workstation.metrics.batch_progress"),
+    "dashboard, whole floor": (lambda w, a: metrics.load_dashboard(w.central, a, metrics.Filters()),
+                               ("keyer", "qa"), ""),
+    "dashboard, another keyer": (lambda w, a: metrics.load_dashboard(
+        w.central, a, metrics.Filters(keyer_id=w.actors["keyer"].id if a.role != "keyer" else w.actors["qa"].id)),
+        ("keyer", "qa"), ""),
+    "dashboard, own figures": (lambda w, a: metrics.load_dashboard(w.central, a, metrics.Filters(keyer_id=a.id)),
+                               (), ""),
     "export final values": (_export, ("keyer", "qa"), ""),
     "export per-entry audit": (_export_audit, ("keyer", "qa"), ""),
     "import": (_import, ("keyer", "qa", "supervisor"), ""),
@@ -160,9 +148,6 @@ def _cases() -> Iterator[Any]:
                 marks.append(pytest.mark.xfail(
                     reason=f"MISSING role check: {missing}", strict=True,
                     raises=(TypeError, pytest.fail.Exception, KnownError)))
-            elif missing and name.startswith("dashboard"):
-                marks.append(pytest.mark.xfail(  # the call itself needs the acting user first
-                    reason=f"MISSING acting user: {missing}", strict=True, raises=TypeError))
             yield pytest.param(name, role, must_refuse, marks=marks, id=f"{name}-{role}")
 
 
