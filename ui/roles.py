@@ -56,15 +56,13 @@ def _placeholder(title: str, text: str) -> PageFactory:
     return lambda actor, ctx: PlaceholderWidget(title, text)
 
 
-KEYING_HOME = PageEntry(
-    "keying",
-    "Keying",
-    _placeholder(
-        "Keying",
-        "Here you will claim a batch and key its documents: the scan beside the form, the "
-        "current field highlighted and magnified. The keying screen is being assembled.",
-    ),
-)
+def _keying_home(actor: Actor, ctx: object) -> QWidget:
+    from ui.keying_home import make_keying_home  # the keying station loads only for the roles that see it
+
+    return make_keying_home(actor, ctx)  # type: ignore[arg-type]
+
+
+KEYING_HOME = PageEntry("keying", "Keying", _keying_home)
 
 
 def _qa_page(actor: Actor, ctx: object) -> QWidget:
