@@ -25,6 +25,7 @@ from tests.workstation import imagefiles as files
 from workstation import auth, export, qa
 from workstation import models as m
 from workstation.cli import main
+from workstation.errors import KnownError
 from workstation.importer import import_paths
 from workstation.keying import KeyingSession
 from workstation.logsetup import configure_logging
@@ -225,3 +226,18 @@ def test_the_local_store_and_settings_hold_no_password_after_central_login(
         hashes = s.scalars(select(m.User.password_hash)).all()
     local.dispose()
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)  # only hashes, pulled with the work
+
+
+def test_a_batch_name_with_control_characters_or_undecodable_bytes_is_refused_with_a_reason(
+        tmp_path: Path, probe_template: FormTemplate) -> None:
+    central = open_central(f"sqlite:///{tmp_path / 'central.sqlite'}", create=True)
+    files.write(tmp_path / "in" / "a.png", files.image_bytes(files.form_page(3, (300, 400), mode="L"), "PNG"))
+    operator = auth.operator("os:test")
+    for name in ("B1\x00; DROP TABLE batches", os.fsdecode(b"B\xff")):
+        with pytest.raises(KnownError, match="control characters or bytes that are not text"):
+            import_paths(central, probe_template, name, [tmp_path / "in"], by=operator)
+    report = import_paths(central, probe_template, "B1'; DROP TABLE batches;--", [tmp_path / "in"], by=operator)
+    with central.session() as s:
+        assert s.scalars(select(m.Batch.name)).all() == ["B1'; DROP TABLE batches;--"]
+    assert report.documents == 1
+    central.dispose()
