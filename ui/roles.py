@@ -73,15 +73,13 @@ def _qa_page(actor: Actor, ctx: object) -> QWidget:
 
 QA_QUEUE = PageEntry("qa", "QA review", _qa_page)
 
-DASHBOARD = PageEntry(
-    "dashboard",
-    "Dashboard",
-    _placeholder(
-        "Dashboard",
-        "Here supervisors will see speed and accuracy per keyer, field and hour, batch progress, "
-        "and export reports.",
-    ),
-)
+def _dashboard(actor: Actor, ctx: object) -> QWidget:
+    from ui.dashboard import make_dashboard  # QtCharts loads only for the roles that see the dashboard
+
+    return make_dashboard(actor, ctx)
+
+
+DASHBOARD = PageEntry("dashboard", "Dashboard", _dashboard)
 ADMINISTRATION = PageEntry(
     "admin",
     "Administration",

@@ -1,0 +1,242 @@
+"""The supervisor's dashboard: thin models, background refresh, filters, charts, CSV export, roles."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from pytestqt.qtbot import QtBot
+
+from tests.workstation.test_metrics import Floor, at
+from ui import roles
+from ui.dashboard import DashboardWidget, make_dashboard
+from ui.dashboard_models import ReportTableModel, SortRole
+from workstation import auth, metrics, reports
+from workstation.errors import DatabaseUnavailable
+from workstation.store import Store, open_central
+
+SUPERVISOR = auth.Actor(uuid.uuid4(), "sue", "supervisor", "Sue Visor")
+
+
+@pytest.fixture
+def floor_store(tmp_path: Path) -> Iterator[Store]:
+    """A central database with the hand-made floor of the metric tests (alice and bob)."""
+    store = open_central(f"sqlite:///{tmp_path / 'central.sqlite'}", create=True)
+    with store.transaction() as s:
+        f = Floor(s)
+        a, b = f.alice, f.bob
+        f.value(1, a, 1, "first_name", "JOHN", keys=5, active=2000, saved=at(9, 10), match=True, finished=at(9, 21))
+        f.value(1, a, 1, "last_name", "SMTIH", keys=6, active=3000, pause=40000, saved=at(9, 20), match=False,
+                error_class="transposition")
+        f.value(1, b, 2, "first_name", "JOHN", keys=4, active=1000, saved=at(11, 0), match=True, finished=at(11, 2))
+        f.value(1, b, 2, "last_name", "SMITH", keys=5, active=2000, saved=at(11, 1), match=True)
+        f.docs[0].state = "final"
+        f.summarise()
+    yield store
+    store.dispose()
+
+
+def _page(qtbot: QtBot, store: Store, actor: object = SUPERVISOR, **kwargs: object) -> DashboardWidget:
+    page = DashboardWidget(actor, lambda: store, today=at(0).date(), **kwargs)  # type: ignore[arg-type]
+    qtbot.addWidget(page)
+    return page
+
+
+def _refreshed(qtbot: QtBot, page: DashboardWidget) -> metrics.Dashboard:
+    with qtbot.waitSignal(page.refreshed, timeout=10_000) as blocker:
+        page.refresh()
+    return blocker.args[0]
+
+
+def _settled(qtbot: QtBot, page: DashboardWidget) -> metrics.Dashboard:
+    """Wait until no refresh runs or waits, and return what the page shows."""
+    qtbot.waitUntil(lambda: not page.busy and page.state_label.text() != "Refreshing...", timeout=10_000)
+    return page.board
+
+
+def _column(view_model: QSortFilterProxyModel, column: int) -> list[str]:
+    return [view_model.index(r, column).data() for r in range(view_model.rowCount())]
+
+
+def test_the_table_model_is_a_well_behaved_thin_model(qtmodeltester, floor_store: Store) -> None:  # type: ignore[no-untyped-def]
+    with floor_store.session() as s:
+        table = reports.keyer_table(metrics.keyer_figures(s))
+    model = ReportTableModel(table)
+    qtmodeltester.check(model, force_py=True)
+    assert model.headerData(model.column_of("errors_per_1000"), Qt.Orientation.Horizontal) == "Err/1k keys"
+    assert model.headerData(model.column_of("errors_per_1000"), Qt.Orientation.Horizontal,
+                            Qt.ItemDataRole.ToolTipRole) == "Errors per 1,000 keystrokes"
+    accuracy = model.column_of("accuracy")
+    assert [model.index(r, accuracy).data() for r in range(2)] == ["50.00%", "100.00%"]
+    model.set_table(reports.keyer_table(()))
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == 0
+
+
+def test_sorting_uses_the_numbers_and_puts_missing_rates_last(qtbot: QtBot) -> None:
+    def keyer(name: str, keys: int, active: int) -> metrics.KeyerFigures:
+        return metrics.KeyerFigures(uuid.uuid4(), name, metrics.Figures(keystrokes=keys, active_ms=active))
+
+    table = reports.keyer_table([keyer("a", 900, 360_000), keyer("b", 10_000, 3_600_000), keyer("c", 0, 0)])
+    model = ReportTableModel(table)
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SortRole)
+    kph = model.column_of("kph")
+    proxy.sort(kph, Qt.SortOrder.DescendingOrder)
+    # 10,000 keys in an hour beats 900 in six minutes (9,000 KPH) as numbers, not as text; c has no rate.
+    assert _column(proxy, 0) == ["b", "a", "c"]
+    assert _column(proxy, kph) == ["10,000", "9,000", "-"]
+
+
+def test_a_refresh_fills_cards_tables_and_charts(qtbot: QtBot, floor_store: Store) -> None:
+    page = _page(qtbot, floor_store)
+    page.set_period(at(0).date(), at(0).date())
+    board = _settled(qtbot, page)
+    assert board.filters.start == at(0) and board.filters.end == at(0, day=3)
+    assert page.cards["documents"].value.text() == "2"
+    assert page.cards["accuracy"].value.text() == "75.00%"  # 3 of 4 scored fields right
+    assert page.cards["keyers"].value.text() == "2"
+    assert _column(page.keyer_view.model(), 0) == ["Alice A", "bob"]  # busiest first
+    # One day: the axis names the worked hours (in the station's time zone).
+    assert page.hourly_chart.points == 2
+    assert page.hourly_chart.labels == [at(h).astimezone().strftime("%H:00") for h in (9, 11)]
+    assert page.field_chart.categories == ["last_name"]
+    assert page.class_chart.slices == {"transposition": 1}
+    assert page.batch_model.rowCount() == 1
+    assert page.batch_model.index(0, page.batch_model.column_of("done")).data() == "33%"
+    assert page.state_label.text().startswith("Updated")
+
+
+def test_refreshing_runs_off_the_gui_thread_one_at_a_time(qtbot: QtBot, floor_store: Store) -> None:
+    gate = threading.Event()
+    calls: list[str] = []
+
+    def slow_central() -> Store:
+        calls.append(threading.current_thread().name)
+        assert threading.current_thread() is not threading.main_thread()
+        gate.wait(10)
+        return floor_store
+
+    page = DashboardWidget(SUPERVISOR, slow_central, today=at(0).date())
+    qtbot.addWidget(page)
+    boards: list[metrics.Dashboard] = []
+    page.refreshed.connect(boards.append)
+    page.refresh()
+    page.refresh()  # asked for while the first runs: queued, not run beside it
+    page.refresh()
+    qtbot.wait(200)  # the GUI thread keeps handling events meanwhile
+    assert page.busy and len(calls) == 1 and page.state_label.text() == "Refreshing..."
+    gate.set()
+    qtbot.waitUntil(lambda: len(boards) == 2 and not page.busy, timeout=10_000)
+    assert len(calls) == 2  # the queued requests ran once, after the first
+
+
+def test_filters_and_the_chosen_keyer_go_to_the_service(qtbot: QtBot, floor_store: Store) -> None:
+    page = _page(qtbot, floor_store)
+    _refreshed(qtbot, page)
+    assert [page.template_box.itemText(i) for i in range(page.template_box.count())] == ["All templates", "rebate"]
+    with qtbot.waitSignal(page.refreshed, timeout=10_000) as blocker:
+        page.keyer_view.selectRow(1)  # bob
+    board = blocker.args[0]
+    with floor_store.session() as s:
+        bob = next(k for k in metrics.keyer_figures(s) if k.username == "bob")
+    assert board.chart_keyer_id == bob.keyer_id and page.subject_box.currentText() == "bob"
+    assert [h.figures.keystrokes for h in board.hourly] == [9]
+    assert "bob" in page.hourly_chart.chart().title()
+    assert page.keyer_view.selectionModel().selectedRows()[0].row() == 1  # kept across the refresh
+    with qtbot.waitSignal(page.refreshed, timeout=10_000) as blocker:
+        page.template_box.setCurrentIndex(1)
+    assert blocker.args[0].filters.template == "rebate"
+    with qtbot.waitSignal(page.refreshed, timeout=10_000) as blocker:
+        page.subject_box.setCurrentIndex(0)
+    assert blocker.args[0].chart_keyer_id is None and not page.keyer_view.selectionModel().selectedRows()
+    # An empty period: nothing to show, and that is said, not drawn as zeros.
+    page.set_period(at(0, day=5).date(), at(0, day=6).date())
+    assert _settled(qtbot, page).filters.start == at(0, day=5)
+    assert page.keyer_model.rowCount() == 0 and page.cards["kph"].value.text() == "-"
+    assert page.field_chart.chart().title().endswith("none in this period")
+
+
+def test_a_reversed_period_is_a_sentence_not_a_query(qtbot: QtBot, floor_store: Store) -> None:
+    page = _page(qtbot, floor_store)
+    page.set_period(at(0, day=5).date(), at(0).date())
+    assert page.message_label.isVisibleTo(page) and "first day is after the last" in page.message_label.text()
+    assert not page.busy
+
+
+def test_every_table_exports_to_csv_with_the_numbers_shown(qtbot: QtBot, floor_store: Store, tmp_path: Path) -> None:
+    page = _page(qtbot, floor_store)
+    _refreshed(qtbot, page)
+    target = tmp_path / "keyers.csv"
+    page.ask_save_path = lambda suggested: target  # type: ignore[method-assign]
+    with qtbot.waitSignal(page.exported, timeout=10_000) as blocker:
+        next(a for a in page.export_menu.actions() if a.objectName() == "export_keyers").trigger()
+    assert blocker.args[0] == [target]
+    with target.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:4] == ["Keyer", "Documents", "Fields", "Keystrokes"]
+    alice = rows[1]
+    assert alice[0] == "Alice A" and alice[3] == "11"
+    assert float(alice[rows[0].index("KPH")]) == pytest.approx(11 / (5000 / 3_600_000), abs=0.01)
+    assert float(alice[rows[0].index("Accuracy")]) == pytest.approx(0.5)
+    folder = tmp_path / "all"
+    page.ask_folder = lambda: folder  # type: ignore[method-assign]
+    with qtbot.waitSignal(page.exported, timeout=10_000) as blocker:
+        page.export_all()
+    assert sorted(p.name.split("-")[0] for p in blocker.args[0]) == [
+        "batches", "errors_by_class", "errors_by_field", "hourly", "keyers"]
+    assert all(p.parent == folder and p.stat().st_size > 0 for p in blocker.args[0])
+    page.ask_save_path = lambda suggested: None  # type: ignore[method-assign]
+    with qtbot.assertNotEmitted(page.exported, wait=200):
+        page.export_table("batches")  # cancelled: nothing written
+
+
+def test_a_keyer_gets_a_sentence_and_no_figures(qtbot: QtBot, floor_store: Store) -> None:
+    with floor_store.session() as s:
+        alice = next(k for k in metrics.keyer_figures(s) if k.username == "alice")
+    page = _page(qtbot, floor_store, auth.Actor(alice.keyer_id, "alice", "keyer"))
+    with qtbot.waitSignal(page.refresh_failed, timeout=10_000) as blocker:
+        page.refresh()
+    assert "only their own figures" in blocker.args[0]
+    assert page.message_label.text() == blocker.args[0]
+    assert page.keyer_model.rowCount() == 0 and page.batch_model.rowCount() == 0
+
+
+def test_an_unreachable_database_is_a_sentence_and_the_next_refresh_recovers(qtbot: QtBot, floor_store: Store) -> None:
+    down = [True]
+
+    def central() -> Store:
+        if down[0]:
+            raise DatabaseUnavailable("The central database cannot be reached.", "Check the network.")
+        return floor_store
+
+    page = DashboardWidget(SUPERVISOR, central, today=at(0).date())
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.refresh_failed, timeout=10_000) as blocker:
+        page.refresh()
+    assert "cannot be reached" in blocker.args[0] and page.state_label.text() == "Not updated"
+    down[0] = False
+    _refreshed(qtbot, page)
+    assert not page.message_label.isVisibleTo(page) and page.keyer_model.rowCount() == 2
+
+
+def test_supervisors_and_admins_get_the_dashboard_page(qtbot: QtBot, floor_store: Store) -> None:
+    assert roles.DASHBOARD in roles.PAGES_BY_ROLE["supervisor"] and roles.DASHBOARD in roles.PAGES_BY_ROLE["admin"]
+    assert roles.DASHBOARD not in roles.PAGES_BY_ROLE["keyer"]
+
+    class Context:
+        def central(self) -> Store:
+            return floor_store
+
+    page = roles.DASHBOARD.factory(SUPERVISOR, Context())
+    qtbot.addWidget(page)
+    assert isinstance(page, DashboardWidget)
+    page.set_period(at(0).date(), at(0).date())
+    assert len(_settled(qtbot, page).keyers) == 2
+    assert isinstance(make_dashboard(SUPERVISOR, Context()), DashboardWidget)
