@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 LEASE_RENEW_S = 300.0  # the lease is 30 minutes; renewing every 5 leaves room for a bad network
 REFRESH_S = 60.0  # the home reads the lists again this often while it is shown
 HOME, KEYING = 0, 1
+MIN_ACTIVE_FOR_RATE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,17 @@ def read_central(central: Callable[[], Store], keyer_id: uuid.UUID) -> CentralPa
     return CentralPart(offers, scored)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def describe_figures(today: KeyerFigures, scored: metrics.Figures | None) -> str:
     """The keyer's own figures as one line (only what is known is said)."""
-    kph = today.keystrokes_per_hour
-    parts = [
-        f"{round(kph):,} keystrokes/hour" if today.active_seconds > 0 else "no keying yet",
-        f"{today.fields:,} fields",
-        f"{today.documents:,} documents",
-    ]
+    if today.active_seconds >= MIN_ACTIVE_FOR_RATE_S:
+        speed = f"{round(today.keystrokes_per_hour):,} keystrokes/hour"
+    else:  # a rate over a few seconds says nothing (the status bar waits the same minute)
+        speed = "no keying yet" if today.keystrokes == 0 else "under a minute of keying"
+    parts = [speed, _count(today.fields, "field"), _count(today.documents, "document")]
     if scored is not None and scored.accuracy is not None:
         parts.append(f"accuracy {scored.accuracy * 100:.1f}% of {scored.scored:,} checked fields")
     return " \u00b7 ".join(parts)
@@ -167,6 +171,7 @@ class KeyingHomeWidget(QStackedWidget):
         self._scored_today: metrics.Figures | None = None
         self.central_error = ""
         self._hooked_window = False
+        self._auto_selected: tuple[object, ...] | None = None  # the row the home selected, not the keyer
 
         self.model = WorkListModel(self)
         self._build_home()
@@ -225,7 +230,7 @@ class KeyingHomeWidget(QStackedWidget):
         refresh_button = QPushButton("Look again (F5)")
         refresh_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         refresh_button.clicked.connect(self.refresh)
-        self.connection_label = QLabel()
+        self.connection_label = QLabel("Central database: checking\u2026")
         self.connection_label.setObjectName("homeConnection")
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
@@ -287,6 +292,7 @@ class KeyingHomeWidget(QStackedWidget):
         self._keep_selection(lambda: self.model.set_held(result.held))
         self._local_today = result.today
         self._show_figures()
+        self._show_list_message()
 
     def _on_central_read(self, result: object) -> None:
         assert isinstance(result, CentralPart)
@@ -312,16 +318,19 @@ class KeyingHomeWidget(QStackedWidget):
         self._show_list_message()
 
     def _keep_selection(self, change: Callable[[], None]) -> None:
-        """Change the rows, keeping the selected row selected (else the first row)."""
+        """Change the rows. A row the keyer moved to stays selected; otherwise the first row is
+        (held work first, so Enter resumes it)."""
         current = self.selected_row()
+        chosen = current is not None and current.key != self._auto_selected
         change()
         rows = self.model.rows
         index = 0
-        if current is not None:
-            index = next((i for i, r in enumerate(rows) if (r.kind, r.unit_id, r.batch_id, r.pass_no) ==
-                          (current.kind, current.unit_id, current.batch_id, current.pass_no)), 0)
+        if chosen and current is not None:
+            index = next((i for i, r in enumerate(rows) if r.key == current.key), 0)
         if rows:
             self.view.setCurrentIndex(self.model.index(index, 0))
+            if not chosen or index == 0:
+                self._auto_selected = rows[index].key
 
     def _show_figures(self) -> None:
         if self._local_today is not None:
@@ -336,7 +345,7 @@ class KeyingHomeWidget(QStackedWidget):
             text = self.central_error
             if held:
                 text += " The work you hold is listed and can be keyed now."
-        elif held and any(r.detail and "not started" not in r.detail for r in self.model.rows if r.kind == RESUME):
+        elif any(r.kind == RESUME and r.started for r in self.model.rows):
             text = "You have unfinished work: Enter resumes it where you left off."
         elif offers or held:
             text = "Enter starts the selected work."

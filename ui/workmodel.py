@@ -38,6 +38,12 @@ class WorkRow:
     documents: int  # in the unit (resume) or left to claim (claim)
     detail: str
     unit_id: uuid.UUID | None = None
+    started: bool = False  # a held unit something was keyed in (interrupted, not just claimed)
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """Identifies the row across reloads (its counts may change)."""
+        return (self.kind, self.unit_id, self.batch_id, self.pass_no)
 
     @property
     def action(self) -> str:
@@ -51,7 +57,7 @@ def resume_row(unit: HeldUnit) -> WorkRow:
     else:
         detail = "claimed, not started"
     return WorkRow(RESUME, unit.batch_id, unit.batch_name, unit.template_title, unit.pass_no, unit.documents,
-                   detail, unit.unit_id)
+                   detail, unit.unit_id, unit.started)
 
 
 def claim_row(offer: WorkOffer) -> WorkRow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,3 +179,16 @@ def test_a_claim_that_fails_is_a_sentence_and_the_home_stays(qtbot, monkeypatch,
     assert "no work you can take" in failed.args[0]
     assert home.keying is None and home.currentIndex() == 0 and calls
     assert "no work you can take" in home.message_text
+
+
+def test_screenshot_of_the_home_with_work_to_resume(qtbot, homes, station: DemoStation, tmp_path: Path) -> None:
+    unit = station.claim(station.actor(), "SURVEYS-DEMO")
+    session = KeyingSession.open(station.local, unit, station.actor().id)
+    session.set_text("20649331")
+    session.advance()
+    home = open_home(qtbot, homes, station)
+    assert home.model.rows[0].kind == RESUME and home.selected_row() == home.model.rows[0]
+    assert "unfinished work" in home.message_text
+    target = tmp_path / "home.png"
+    assert home.grab().save(str(target))
+    shutil.copyfile(target, "/tmp/keying_home.png")
