@@ -128,3 +128,18 @@ def test_a_server_that_accepts_but_never_answers_fails_instead_of_hanging(monkey
     silent.close()
     assert not worker.is_alive(), "connecting to a silent server did not give up"
     assert len(outcome) == 1 and isinstance(outcome[0], DatabaseUnavailable)
+
+
+
+@pytest.mark.pg
+def test_a_pooled_connection_cut_while_idle_is_replaced_before_use(pg_schema_url: str) -> None:
+    store = Store(pg_schema_url)
+    with store.engine.connect() as conn:
+        first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = Store(pg_schema_url)
+    with admin.engine.begin() as conn:  # the server restarts, a firewall drops the idle link...
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid}).scalar()
+    admin.dispose()
+    with store.engine.connect() as conn:  # ...and the next action still works, on a new connection
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first_pid
+    store.dispose()

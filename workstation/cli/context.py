@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,9 @@ class CliContext:
     verbose: bool = False
     _local: Store | None = field(default=None, repr=False)
     _central: Store | None = field(default=None, repr=False)
+    # The desktop opens the stores from several background tasks at once (the keying home, the
+    # sync worker, the QA page): the first open migrates the embedded database, exactly once.
+    _opening: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "CliContext":
@@ -31,21 +35,23 @@ class CliContext:
         return cls(ws=ws, central_url=central_url(ws, getattr(args, "central", None)), verbose=verbose)
 
     def local(self) -> Store:
-        if self._local is None:
-            from workstation.store import open_local
+        with self._opening:
+            if self._local is None:
+                from workstation.store import open_local
 
-            self._local = open_local(self.ws.local_url)
-        return self._local
+                self._local = open_local(self.ws.local_url)
+            return self._local
 
     def central(self, *, create: bool = False) -> Store:
         """The central database; the embedded default is created on first use."""
-        if self._central is None:
-            from workstation.secrets import with_password
-            from workstation.store import open_central
+        with self._opening:
+            if self._central is None:
+                from workstation.secrets import with_password
+                from workstation.store import open_central
 
-            embedded = self.central_url == self.ws.embedded_central_url
-            self._central = open_central(with_password(self.central_url), create=create or embedded)
-        return self._central
+                embedded = self.central_url == self.ws.embedded_central_url
+                self._central = open_central(with_password(self.central_url), create=create or embedded)
+            return self._central
 
     @staticmethod
     def os_user() -> str:
