@@ -59,7 +59,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from workstation import audit
+from workstation import audit, auth
 from workstation import models as m
 from workstation.errors import DatabaseUnavailable, LeaseLost, NotFound, NoWorkAvailable, PermissionDenied
 from workstation.store import Store, redact
@@ -329,6 +329,7 @@ def available_work(central: Store, keyer_id: uuid.UUID, *, now: dt.datetime | No
     try:
         _sweep_if_needed(central, _now(now))
         with central.transaction() as s:
+            auth.require_user(s, keyer_id, "work.claim")
             return _offers(s, keyer_id)
     except OperationalError as exc:
         if is_offline_error(exc):
@@ -337,6 +338,9 @@ def available_work(central: Store, keyer_id: uuid.UUID, *, now: dt.datetime | No
 
 
 # --- claiming ----------------------------------------------------------------------------------
+
+# Who may be handed work (the claim statement checks it in SQL, the careful path in Python).
+CLAIMING_ROLES = auth.roles_for("work.claim")
 # The claim is the hot path (hundreds of stations at shift start): its statements are built once,
 # run on a plain connection, and the pick walks ix_tasks_queue in queue order, stopping after the
 # documents it needs instead of sorting the whole queue.
@@ -364,6 +368,8 @@ _AUDIT_GATE = exists(
 _OPENING = {
     (dialect, with_top): select(
         _users.c.active,
+        _users.c.username,
+        _users.c.role,
         _SWEEP_DUE.label("sweep_due"),
         *([_TOP_PRIORITY.scalar_subquery().label("top")] if with_top else []),
         *([audit.UNCHAINED_LOCK.label("audit_locked"),
@@ -423,7 +429,8 @@ def _pg_claim_statement(*, new_unit: bool, fast: bool = False) -> Select[Any]:
     """
     if fast:
         top: Any = _TOP_PRIORITY.scalar_subquery()
-        keyer_ok: Any = exists().where(_users.c.id == bindparam("b_keyer"), _users.c.active.is_(True))
+        keyer_ok: Any = exists().where(_users.c.id == bindparam("b_keyer"), _users.c.active.is_(True),
+                                       _users.c.role.in_(CLAIMING_ROLES))
     else:
         top, keyer_ok = bindparam("b_priority"), literal(True)
     picked = (
@@ -620,6 +627,7 @@ def _claim_once(
         raise NotFound(f"User {keyer_id} is not in the central database.", "Log in again.")
     if not first.active:
         raise PermissionDenied("This account is disabled.", "Ask a supervisor to enable it.")
+    auth.require(auth.Actor(keyer_id, first.username, first.role, ""), "work.claim")
     swept = _sweep(conn, dialect, now) if first.sweep_due else 0
 
     if explicit and not swept:

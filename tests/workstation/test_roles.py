@@ -74,12 +74,12 @@ def world(prototype: tuple[Path, dict[str, Actor], uuid.UUID], tmp_path: Path) -
 Call = Callable[[World, Actor], Any]
 
 
-def _local_unit_of(w: World, actor: Actor) -> uuid.UUID:
-    """A unit claimed by `actor` as the station's local store holds it, with `actor`'s role."""
+def _open_local_unit(w: World, actor: Actor) -> Any:
+    """Open keying of a unit held by `actor` as the station's local store holds it (with their role)."""
     unit = seed_unit(w.local, "rebate", documents=1, username=actor.username)
     with w.local.transaction() as s:
         s.execute(update(m.User).where(m.User.id == unit.keyer_id).values(role=actor.role))
-    return unit.unit_id
+    return KeyingSession.open(w.local, unit.unit_id, unit.keyer_id)
 
 
 def _export(w: World, a: Actor) -> Any:
@@ -108,10 +108,10 @@ def _claim(w: World, a: Actor) -> Any:
 # service name -> (call, roles refused, the function that lacks the check or "")
 SERVICES: dict[str, tuple[Call, tuple[str, ...], str]] = {
     "work offers": (lambda w, a: work.available_work(w.central, a.id), ("supervisor",),
-                    "workstation.work.available_work"),
-    "work claim": (_claim, ("supervisor",), "workstation.work.claim (and so sync.claim_and_pull)"),
-    "keying session open": (lambda w, a: KeyingSession.open(w.local, _local_unit_of(w, a), a.id), ("supervisor",),
-                            "workstation.keying.persist.load_unit (KeyingSession.open)"),
+                    ""),
+    "work claim": (_claim, ("supervisor",), ""),
+    "keying session open": (_open_local_unit, ("supervisor",),
+                            ""),
     "qa queue": (lambda w, a: qa.qa_queue(w.central, a), ("keyer", "supervisor"), ""),
     "qa decide": (lambda w, a: qa.decide(w.central, a, uuid.uuid4(), value="x"), ("keyer", "supervisor"), ""),
     "qa undo": (lambda w, a: qa.undo_last(w.central, a, uuid.uuid4()), ("keyer", "supervisor"), ""),

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, bindparam, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
-from workstation import catalog
+from workstation import auth, catalog
 from workstation import models as m
 from workstation.errors import KnownError, LeaseLost, NotFound
 from workstation.keying.records import DocumentInfo
@@ -232,6 +232,7 @@ def load_unit(local: Store, unit_id: uuid.UUID, keyer_id: uuid.UUID) -> UnitSnap
             raise NotFound(f"Work unit {unit_id} is not on this station.", "Claim work again.")
         if unit.keyer_id != keyer_id:
             raise LeaseLost("This work unit is held by another keyer.", "Claim your own work.")
+        auth.require_user(s, keyer_id, "work.claim")  # the account as pulled with the work
         if unit.state != "active":
             if unit.state == "finished":
                 message = "This work unit is finished already; it waits to be sent or was sent."
