@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -494,6 +495,19 @@ class DashboardWidget(QWidget):
         run_in_background(op, done, failed, owner=self)
 
 
+_central_lock = threading.Lock()
+
+
 def make_dashboard(actor: object, ctx: object) -> DashboardWidget:
-    """The page factory for ui/roles.py: ctx is the CliContext whose `central()` opens the database."""
-    return DashboardWidget(actor, getattr(ctx, "central"))
+    """The page factory for ui/roles.py: ctx is the CliContext whose `central()` opens the database.
+
+    The first refresh opens the database on a pool thread; the lock keeps two refreshes from
+    opening it twice (CliContext opens it lazily and is not itself thread-safe).
+    """
+    opener = getattr(ctx, "central")
+
+    def central() -> Store:
+        with _central_lock:
+            return opener()
+
+    return DashboardWidget(actor, central)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QStackedWidget
 
 from tests.ui.conftest import FakeActor
 from ui import app as app_module
+from ui.dashboard import DashboardWidget
 from ui.keying_home import KeyingHomeWidget
 from ui.login import LoginDialog
 from ui.mainwindow import MainWindow
@@ -85,7 +86,7 @@ def test_other_roles_get_their_pages(qtbot, monkeypatch, ctx: CliContext, role: 
     assert window is not None
     assert window.current_page_key == first
     for key in pages:
-        expected = {"qa": QaPageWidget, "keying": KeyingHomeWidget}.get(key, PlaceholderWidget)
+        expected = {"qa": QaPageWidget, "keying": KeyingHomeWidget, "dashboard": DashboardWidget}.get(key, PlaceholderWidget)
         assert isinstance(window.page(key), expected)
     window.show_page(sorted(pages)[0])
     assert window.current_page_key == sorted(pages)[0]
