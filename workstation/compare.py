@@ -73,10 +73,41 @@ class DiffOp:
     b: str
 
 
+# Longest differing middle (after the common start and end) that is diffed character by
+# character; SequenceMatcher is quadratic, and a 10,000-character paste took seconds.
+DIFF_WINDOW = 400
+
+
 def char_diff(a: str, b: str) -> tuple[DiffOp, ...]:
-    """Where two values differ, character by character, for highlighting side by side."""
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return tuple(DiffOp(tag, a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes())
+    """Where two values differ, character by character, for highlighting side by side.
+
+    The common start and end are one `equal` run each; a differing middle longer than
+    DIFF_WINDOW on either side is shown as one `replace` run rather than diffed.
+    """
+    start = 0
+    limit = min(len(a), len(b))
+    while start < limit and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < limit - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    mid_a, mid_b = a[start:len(a) - end], b[start:len(b) - end]
+    ops: list[DiffOp] = []
+    if start:
+        ops.append(DiffOp("equal", a[:start], b[:start]))
+    if mid_a or mid_b:
+        if not mid_a:
+            ops.append(DiffOp("insert", "", mid_b))
+        elif not mid_b:
+            ops.append(DiffOp("delete", mid_a, ""))
+        elif max(len(mid_a), len(mid_b)) > DIFF_WINDOW:
+            ops.append(DiffOp("replace", mid_a, mid_b))
+        else:
+            matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)
+            ops.extend(DiffOp(tag, mid_a[i1:i2], mid_b[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes())
+    if end:
+        ops.append(DiffOp("equal", a[len(a) - end:], b[len(b) - end:]))
+    return tuple(ops)
 
 
 def _drops_one(longer: str, shorter: str) -> bool:

@@ -113,3 +113,24 @@ def test_same_is_symmetric_and_reflexive(a: tuple[str, str], b: tuple[str, str],
 @given(st.dictionaries(st.sampled_from(SURVEY.field_paths()), VALUES), st.dictionaries(st.sampled_from(SURVEY.field_paths()), VALUES))
 def test_comparison_is_symmetric(a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]) -> None:
     assert compare_entries(SURVEY, a, b).disputed == compare_entries(SURVEY, b, a).disputed
+
+
+@given(st.text(max_size=30), st.text(max_size=30))
+def test_char_diff_runs_spell_out_both_values(a: str, b: str) -> None:
+    ops = char_diff(a, b)
+    assert "".join(op.a for op in ops) == a and "".join(op.b for op in ops) == b
+    assert all(op.a == op.b for op in ops if op.kind == "equal")
+    assert all(op.a != op.b for op in ops if op.kind != "equal")
+
+
+def test_a_long_paste_is_diffed_around_its_common_start_and_end() -> None:
+    from workstation.compare import DIFF_WINDOW
+
+    pasted = "x" * 10_000
+    ops = char_diff(pasted, pasted[:-1] + "y")
+    assert ops == (DiffOp("equal", pasted[:-1], pasted[:-1]), DiffOp("replace", "x", "y"))
+    wide_a = "A" + "0123456789" * (DIFF_WINDOW // 5) + "Z"
+    wide_b = "A" + "9876543210" * (DIFF_WINDOW // 5) + "Z"
+    ops = char_diff(wide_a, wide_b)  # a middle wider than the window: one run, not a quadratic diff
+    assert [op.kind for op in ops] == ["equal", "replace", "equal"]
+    assert ops[1] == DiffOp("replace", wide_a[1:-1], wide_b[1:-1])
