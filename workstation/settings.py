@@ -24,6 +24,10 @@ class Settings:
     station_name: str = ""
     # Tiny teams: a QA lead may decide documents they keyed (each such decision is flagged in the audit).
     qa_allow_own_entries: bool = False
+    # Headless commands run without --as act as the machine's operator (admin rights): right for
+    # an administrator's machine. Set false on keyers' desktops, whose credential store holds the
+    # central database password, so every command there must name an account and its password.
+    operator_commands: bool = True
 
 
 def load_settings(ws: "Workspace") -> Settings:

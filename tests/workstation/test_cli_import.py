@@ -86,3 +86,26 @@ zone = { page = 1, x = 0.1, y = 0.1, w = 0.3, h = 0.05 }
 
     assert main(["import", "--template", str(template), "--batch", "tiny-1", str(tmp_path / "in")]) == 0
     assert "1 document(s)" in capsys.readouterr().out
+
+
+def test_a_station_set_to_refuse_operator_commands_needs_an_account(
+        ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from workstation import auth
+    from workstation.settings import Settings, save_settings
+
+    files.write(tmp_path / "in" / "page.tif", files.tiff_bytes([files.form_page(1, SMALL)]))
+    save_settings(ws, Settings(operator_commands=False))  # a keyer's desktop
+
+    assert main(["import", "--template", "rebate", "--batch", "sneaky", str(tmp_path / "in")]) == 2
+    assert "must name the account" in capsys.readouterr().err
+    assert main(["stats"]) == 2
+
+    central = open_central(ws.embedded_central_url, create=True)
+    auth.create_user(central, None, "boss", "admin", "a-long-password")
+    central.dispose()
+    monkeypatch.setenv("WORKSTATION_PASSWORD", "a-long-password")
+    assert main(["import", "--as", "boss", "--template", "rebate", "--batch", "proper", str(tmp_path / "in")]) == 0
+    store = open_central(ws.embedded_central_url)
+    with store.session() as s:
+        assert s.scalars(select(m.Batch.name)).all() == ["proper"]
+    store.dispose()

@@ -8,9 +8,10 @@ import json
 
 from sqlalchemy import select
 
-from workstation import auth, metrics
+from workstation import metrics
 from workstation import models as m
 from workstation.cli.context import CliContext
+from workstation.cli.users import acting, add_acting_option
 from workstation.errors import KnownError, NotFound
 
 
@@ -21,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD (UTC), inclusive")
     parser.add_argument("--template", help="only batches of this template (name)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_acting_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             raise NotFound(f"There is no template named {args.template!r}.")
     filters = metrics.Filters(start=start, end=end, keyer_id=keyer_id, template=args.template)
     # The same service, and so the same numbers, as the supervisor's dashboard.
-    board = metrics.load_dashboard(central, auth.operator(ctx.os_user()), filters, batches=not args.keyer)
+    board = metrics.load_dashboard(central, acting(args, ctx), filters, batches=not args.keyer)
     keyers, team, classes, batches = board.keyers, board.team, board.errors_by_class, board.batches
     fields = board.errors_by_field[:10]
     if args.json:

@@ -68,6 +68,11 @@ def add_acting_option(parser: argparse.ArgumentParser) -> None:
 def acting(args: argparse.Namespace, ctx: CliContext) -> auth.Actor:
     """The account named by `--as` once its password is right; else the machine's operator."""
     if not getattr(args, "acting", None):
+        from workstation.settings import load_settings
+
+        if not load_settings(ctx.ws).operator_commands:
+            raise KnownError("Commands on this computer must name the account they act as.",
+                             "Add --as NAME (you will be asked for its password).")
         return auth.operator(ctx.os_user())
     password = _secret(f"Password for {args.acting}: ", "WORKSTATION_PASSWORD")
     return auth.authenticate(ctx.central(), args.acting, password)
