@@ -9,8 +9,8 @@ How they stay exact: whatever writes or scores the values of some entries calls
 `entries_changed(s, entry_ids)` in the same transaction (the central side of a push,
 `workstation.sync.apply_unit`, and scoring, `workstation.resolve`). It finds the keyer-hours
 those entries touch and recomputes every summary row of them from the raw rows (DELETE, then
-INSERT ... SELECT ... GROUP BY; the team sums lose the keyer's old counts and gain the new
-ones in the same statements' transaction). Recomputing instead of adding deltas makes it idempotent: a
+INSERT ... SELECT ... GROUP BY; the team sums move by the difference between the keyer's new
+and old counts, in the same transaction). Recomputing instead of adding deltas makes it idempotent: a
 replayed push, a second scoring or a late filler value leave the summaries equal to what a full
 `rebuild` gives. It relies on one property of the central rows: a value's `saved_at` and an
 entry's `finished_at` never change once stored (pushes insert rows once; scoring only sets
@@ -46,6 +46,8 @@ _MERGE_GAP_HOURS = 4
 _CHUNK = 500
 # Keyer-hour ranges recomputed by one set of statements (a push touches a few; a bulk load many).
 _RANGES_PER_STATEMENT = 64
+# The first key of the two-key PostgreSQL advisory locks that serialise a keyer's recomputation.
+_LOCK_SPACE = 0x524F4C4C  # "ROLL"
 
 # The error classes `workstation.compare.classify_error` gives, and their summary columns.
 CLASS_COLUMNS = {
@@ -194,6 +196,8 @@ def entries_changed(s: Session, entry_ids: Iterable[uuid.UUID]) -> int:
         for keyer_id, hour in s.execute(select(touched.c.keyer_id, touched.c.hour).distinct()):
             hours[keyer_id].add(int(hour))
     ranges = [(keyer_id, lo, hi) for keyer_id, found in hours.items() for lo, hi in _ranges(found)]
+    if dialect == "postgresql":
+        _lock_keyers(s, hours)
     for start in range(0, len(ranges), _RANGES_PER_STATEMENT):
         _recompute(s, dialect, ranges[start:start + _RANGES_PER_STATEMENT])
     return len(ranges)
@@ -225,31 +229,50 @@ def _recompute(s: Session, dialect: str, ranges: list[tuple[uuid.UUID, int, int]
                                             _en.c.finished_at < hour_start(b + 1)))
     kh_where = each(lambda k, a, b: and_(_kh.c.keyer_id == k, _kh.c.hour >= a, _kh.c.hour <= b))
     fh_where = each(lambda k, a, b: and_(_fh.c.keyer_id == k, _fh.c.hour >= a, _fh.c.hour <= b))
-    _add_to_team(s, dialect, fh_where, -1)
+    _update_team(s, dialect, value_where, fh_where)
     s.execute(delete(_kh).where(kh_where))
     s.execute(delete(_fh).where(fh_where))
     kh_columns = ["keyer_id", "hour", "template_id", "pass_no", *COUNT_COLUMNS]
     s.execute(insert(_kh).from_select(kh_columns, _keyer_hour_rows(dialect, value_where, entry_where)))
     s.execute(insert(_fh).from_select(_FH_COLUMNS, _field_hour_rows(dialect, value_where)))
-    _add_to_team(s, dialect, fh_where, 1)
     hours = or_(*(and_(_tf.c.hour >= a, _tf.c.hour <= b) for _k, a, b in ranges))
     s.execute(delete(_tf).where(hours, _tf.c.scored == 0, _tf.c.errors == 0))
 
 
-def _add_to_team(s: Session, dialect: str, where: ColumnElement[bool], sign: int) -> None:
-    """Add (sign 1) or take out (sign -1) the `FieldHourStats` rows matching `where` from the team sums."""
-    factor = literal_column(str(sign), Integer)
-    keys = [_fh.c.hour, _fh.c.template_id, _fh.c.field_path]
-    # Summed per team row first: an upsert may not touch one row twice (PostgreSQL refuses).
-    rows = (select(*keys, (func.sum(_fh.c.scored) * factor).label("scored"), (func.sum(_fh.c.errors) * factor).label("errors"))
-            .where(where).group_by(*keys))
+def _update_team(s: Session, dialect: str, value_where: ColumnElement[bool], fh_where: ColumnElement[bool]) -> None:
+    """Move the team sums by (new keyer rows from the raw values) - (the keyer rows stored now).
+
+    One upsert, its rows in key order and only those that change: concurrent pushes on
+    PostgreSQL then lock shared team rows in one order (no deadlock) and add commuting deltas.
+    """
+    new = _field_hour_rows(dialect, value_where).subquery("new_rows")
+    old = select(_fh.c.hour, _fh.c.template_id, _fh.c.field_path, (-_fh.c.scored).label("scored"),
+                 (-_fh.c.errors).label("errors")).where(fh_where)
+    changes = union_all(select(new.c.hour, new.c.template_id, new.c.field_path, new.c.scored, new.c.errors), old)
+    rows = changes.subquery("changes")
+    keys = [rows.c.hour, rows.c.template_id, rows.c.field_path]
+    scored, errors = func.sum(rows.c.scored), func.sum(rows.c.errors)
+    delta = (select(*keys, scored.label("scored"), errors.label("errors")).group_by(*keys)
+             .having(or_(scored != 0, errors != 0)).order_by(*keys))
     upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(_tf)
-    stmt = upsert.from_select(["hour", "template_id", "field_path", "scored", "errors"], rows)
+    stmt = upsert.from_select(["hour", "template_id", "field_path", "scored", "errors"], delta)
     stmt = stmt.on_conflict_do_update(
         index_elements=["hour", "template_id", "field_path"],
         set_={"scored": _tf.c.scored + stmt.excluded.scored, "errors": _tf.c.errors + stmt.excluded.errors},
     )
     s.execute(stmt)
+
+
+def _lock_keyers(s: Session, keyer_ids: Iterable[uuid.UUID]) -> None:
+    """PostgreSQL: one recomputation per keyer at a time (held to the end of the transaction).
+
+    Two pushes may recompute the same keyer's hours (both finalise documents that keyer keyed);
+    without the lock the second would delete rows it cannot see yet and insert duplicates.
+    Locks are taken in id order. SQLite writers are serialised already (BEGIN IMMEDIATE).
+    """
+    for keyer_id in sorted(keyer_ids):
+        key = int.from_bytes(keyer_id.bytes[:4], "big", signed=True)
+        s.execute(select(func.pg_advisory_xact_lock(literal_column(str(_LOCK_SPACE)), literal_column(str(key)))))
 
 
 def _team_rows() -> Select[Any]:

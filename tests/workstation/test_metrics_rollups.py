@@ -9,6 +9,8 @@ what `rollups.recomputed` computes from the rows. Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -314,3 +316,41 @@ def test_a_simulated_floor_fills_summaries_equal_to_the_raw_rows(ws: Workspace) 
         assert k.figures.documents == documents[keyer_id]
         assert 5_000 < (k.figures.kph or 0) < 15_000  # the simulated keyers' speeds
     central.dispose()
+
+
+@pytest.mark.pg
+def test_concurrent_recomputations_of_one_keyer_wait_for_each_other(pg_schema_url: str) -> None:
+    central = open_central(pg_schema_url, create=True)
+    try:
+        batch = seed_batch(central, documents=2, template="rebate", name="R-6")
+        k1, k2 = add_user(central, "k1"), add_user(central, "k2")
+        nine = dt.datetime(2026, 5, 4, 9, 10, tzinfo=UTC)
+        entries = []
+        for doc in batch.document_ids:
+            entries.append(_entry(central, doc, 1, k1, {"first_name": "ANNA", "city": "X"}, nine, nine))
+            entries.append(_entry(central, doc, 2, k2, {"first_name": "ANNA", "city": "X"}, nine, nine))
+        first_done, errors = threading.Event(), []
+
+        def recompute(hold: bool) -> None:
+            try:
+                with central.transaction() as s:
+                    rollups.entries_changed(s, entries)
+                    if hold:  # keep the locks until the other transaction has had to wait
+                        time.sleep(0.5)
+                first_done.set()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        first = threading.Thread(target=recompute, args=(True,))
+        first.start()
+        time.sleep(0.2)
+        second = threading.Thread(target=recompute, args=(False,))
+        second.start()
+        first.join(10)
+        second.join(10)
+        assert errors == [] and first_done.is_set()
+        assert_summaries_exact(central)
+        with central.session() as s:
+            assert {(e.field, e.scored, e.errors) for e in metrics.errors_by_field(s)} == {("city", 4, 0), ("first_name", 4, 0)}
+    finally:
+        central.dispose()
