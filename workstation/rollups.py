@@ -6,16 +6,17 @@ template and field path (`FieldHourStats`) and that summed over keyers (`TeamFie
 so a refresh aggregates thousands of rows.
 
 How they stay exact: whatever writes or scores the values of some entries calls
-`entries_changed(s, entry_ids)` in the same transaction (the central side of a push,
-`workstation.sync.apply_unit`, and scoring, `workstation.resolve`). It finds the keyer-hours
-those entries touch and recomputes every summary row of them from the raw rows (DELETE, then
-INSERT ... SELECT ... GROUP BY; the team sums move by the difference between the keyer's new
-and old counts, in the same transaction). Recomputing instead of adding deltas makes it idempotent: a
-replayed push, a second scoring or a late filler value leave the summaries equal to what a full
-`rebuild` gives. It relies on one property of the central rows: a value's `saved_at` and an
-entry's `finished_at` never change once stored (pushes insert rows once; scoring only sets
-`final_match` and `error_class`, or adds values), so the hours to recompute are found from the
-rows as they are now.
+`entries_changed(s, entry_ids)` in the same transaction. That is `workstation.resolve`:
+`documents_updated`, which the central side of a push (`workstation.sync.apply_unit`) calls
+right after inserting the unit's entries and values, and `finalize_document`, which scoring
+after a QA decision goes through. It finds the keyer-hours those entries touch and recomputes
+every summary row of them from the raw rows (DELETE, then INSERT ... SELECT ... GROUP BY; the
+team sums move by the difference between the keyer's new and old counts). Recomputing instead
+of adding deltas makes it idempotent: a replayed push, a second scoring or a late filler value
+leave the summaries equal to what a full `rebuild` gives. It relies on one property of the
+central rows: a value's `saved_at` and an entry's `finished_at` never change once stored (pushes
+insert rows once; scoring only sets `final_match` and `error_class`, or adds values), so the
+hours to recompute are found from the rows as they are now.
 
 Attribution: a value counts in the hour of its `saved_at`, a document (a finished entry) in the
 hour of the entry's `finished_at`, both in UTC.
