@@ -383,7 +383,11 @@ class Resolution(Base):
     """The final value of one field of one document, and how it was reached."""
 
     __tablename__ = "resolutions"
-    __table_args__ = (UniqueConstraint("document_id", "field_path", name="uq_resolutions_document_path"),)
+    __table_args__ = (
+        UniqueConstraint("document_id", "field_path", name="uq_resolutions_document_path"),
+        # A QA lead's own figures: their decisions in a period.
+        Index("ix_resolutions_decided_by_at", "decided_by", "decided_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), index=True)

@@ -9,7 +9,7 @@ The error model is the simulator's default (workstation/simulate.py): 0.37% of f
 keyer, split substitution 50 / transposition 20 / omission 20 / insertion 10, and 1 field in
 20,000 ambiguous, misread the same way by each keyer with probability 50%. The demo's three
 templates in equal document counts (claims with line items, rebates, two-page surveys) make
-about 68 fields per document triple; 3,000 documents per template give over 200,000 fields.
+about 68 fields per document triple; 3,400 documents per template give about 208,000 fields.
 Pages are one blank form per template (draw=False): simulated keyers read the truth.
 """
 
@@ -24,7 +24,7 @@ from workstation.paths import Workspace
 from workstation.simulate import Simulation
 from workstation.store import open_central
 
-DOCUMENTS_PER_TEMPLATE = int(os.environ.get("BENCH_QUALITY_DOCUMENTS", "3000"))
+DOCUMENTS_PER_TEMPLATE = int(os.environ.get("BENCH_QUALITY_DOCUMENTS", "3400"))
 
 
 def run(report: Report) -> None:

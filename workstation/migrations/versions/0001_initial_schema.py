@@ -246,6 +246,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('document_id', 'field_path', name='uq_resolutions_document_path')
     )
     with op.batch_alter_table('resolutions', schema=None) as batch_op:
+        batch_op.create_index('ix_resolutions_decided_by_at', ['decided_by', 'decided_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_resolutions_document_id'), ['document_id'], unique=False)
 
     op.create_table('stats_field_hours',
@@ -319,6 +320,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('resolutions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resolutions_document_id'))
+        batch_op.drop_index('ix_resolutions_decided_by_at')
 
     op.drop_table('resolutions')
     with op.batch_alter_table('field_values', schema=None) as batch_op:
