@@ -12,10 +12,13 @@ documents' pages in `run_in_background` and hand the result to the view.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:
+    from ui.pagedecode import SharedPage
 
 # Smaller copies kept for display; a page viewed at 40% draws from the 50% copy.
 DEFAULT_LEVELS = (0.5, 0.25)
@@ -38,6 +41,9 @@ class PreparedPage:
     image: QImage
     levels: tuple[tuple[float, QImage], ...] = ()
     pixels: bytes | bytearray | memoryview | None = field(default=None, repr=False)
+    # Whatever else must outlive the images (the shared-memory mapping of a page decoded in the
+    # decoder process). Last, so it is let go after the images.
+    keep: object = field(default=None, repr=False)
 
     @classmethod
     def from_pixels(
@@ -66,11 +72,27 @@ class PreparedPage:
         gray = image.convertToFormat(QImage.Format.Format_Grayscale8)
         return cls(gray.width(), gray.height(), gray, _make_levels(gray, levels))
 
+    @classmethod
+    def from_shared(cls, shared: "SharedPage") -> "PreparedPage":
+        """Wrap a page the decoder process left in shared memory (full size and levels), no copy."""
+        from ui.pagedecode import SharedPixels
+
+        mapping = SharedPixels(shared.name)
+        width, height = shared.width, shared.height
+        pixels = mapping.view(0, width * height)
+        image = QImage(pixels, width, height, width, QImage.Format.Format_Grayscale8)
+        levels = []
+        for scale, level_w, level_h, offset in shared.levels:
+            view = mapping.view(offset, level_w * level_h)
+            levels.append((scale, QImage(view, level_w, level_h, level_w, QImage.Format.Format_Grayscale8)))
+        return cls(width, height, image, tuple(levels), pixels, keep=mapping)
+
     def image_for_scale(self, scale: float) -> tuple[QImage, float]:
         """The smallest level still at least as detailed as `scale` needs, and its scale."""
         best, best_scale = self.image, 1.0
+        wanted = scale * (1 - 1e-9)  # a level made for exactly this scale counts despite rounding
         for level_scale, level in self.levels:
-            if level_scale >= scale and level_scale < best_scale:
+            if level_scale >= wanted and level_scale < best_scale:
                 best, best_scale = level, level_scale
         return best, best_scale
 

@@ -1,0 +1,123 @@
+"""Pages for the keying view: decoded in the decoder process, handed over in shared memory."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from tests.workstation import imagefiles
+from ui import pagedecode, prefetch
+from ui.pageimage import PreparedPage
+from ui.prefetch import PageCacheModel, PageDecoder, load_prepared
+from workstation import models as m
+from workstation.errors import ImageError
+from workstation.images import pages_from_bytes
+from workstation.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _store_page(local: Store, data: bytes, name: str = "scan.tif") -> str:
+    (page,) = pages_from_bytes(data, name)
+    with local.transaction() as s:
+        s.add(m.Image(sha256=page.sha256, media_type=page.media_type, width=page.width, height=page.height,
+                      dpi=page.dpi, data=page.data))
+    return page.sha256
+
+
+def _pixels(image: QImage) -> bytes:
+    return bytes(image.constBits())[: image.bytesPerLine() * image.height()]
+
+
+@pytest.fixture(scope="module")
+def g4_scan() -> bytes:
+    return imagefiles.tiff_bytes([imagefiles.form_page(11, size=(1240, 1754))])
+
+
+def test_the_decoder_process_gives_the_same_page_as_decoding_here_with_a_display_level(local: Store,
+                                                                                         g4_scan: bytes) -> None:
+    sha = _store_page(local, g4_scan)
+    here = load_prepared(local, sha)
+    there = PageDecoder.shared().prepare(local, sha, display_width=500)
+    assert (there.width, there.height) == (here.width, here.height) == (1240, 1754)
+    assert hashlib.sha256(_pixels(there.image)).digest() == hashlib.sha256(_pixels(here.image)).digest()
+    widths = sorted(level.width() for _scale, level in there.levels)
+    assert widths == [310, 500, 620]  # a quarter, the display width, a half
+    image, scale = there.image_for_scale(500 / 1240)
+    assert image.width() == 500 and scale == pytest.approx(500 / 1240)
+    assert isinstance(there.keep, pagedecode.SharedPixels)
+
+
+def test_a_damaged_or_missing_page_is_a_known_error_from_the_decoder(local: Store) -> None:
+    sha = _store_page(local, imagefiles.tiff_bytes([imagefiles.form_page(12, size=(400, 560))]))
+    with local.transaction() as s:
+        s.get(m.Image, sha).data = b"II*\x00" + b"\x00" * 64
+    decoder = PageDecoder.shared()
+    with pytest.raises(ImageError, match="cannot be decoded"):
+        decoder.prepare(local, sha)
+    with pytest.raises(ImageError, match="not on this station"):
+        decoder.prepare(local, "0" * 64)
+
+
+def test_shared_memory_is_let_go_with_the_page(local: Store, g4_scan: bytes) -> None:
+    sha = _store_page(local, g4_scan)
+    page = PageDecoder.shared().prepare(local, sha)
+    mapping = page.keep
+    assert isinstance(mapping, pagedecode.SharedPixels)
+    block = mapping._block
+    del page, mapping
+    gc.collect()
+    assert block._mmap is None and block not in pagedecode._lingering  # unmapped, nothing left over
+
+
+def test_without_a_decoder_process_pages_are_decoded_on_the_thread(monkeypatch, local: Store, g4_scan: bytes) -> None:
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("no processes on this machine")
+
+    monkeypatch.setattr(prefetch, "ProcessPoolExecutor", refuse)
+    decoder = PageDecoder()
+    sha = _store_page(local, g4_scan)
+    page = decoder.prepare(local, sha, display_width=500)
+    assert isinstance(page, PreparedPage) and page.keep is None and page.width == 1240
+
+
+def test_the_cache_decodes_ahead_and_reports_failures(qtbot, local: Store, g4_scan: bytes) -> None:
+    good = _store_page(local, g4_scan)
+    cache = PageCacheModel(local, capacity=1)
+    with qtbot.waitSignal(cache.page_ready, timeout=30_000) as ready:
+        cache.prefetch([good])
+    assert ready.args == [good] and cache.page(good) is not None
+    with qtbot.waitSignal(cache.page_failed, timeout=30_000) as failed:
+        cache.request(["f" * 64])
+    assert failed.args[0] == "f" * 64 and "not on this station" in cache.failures["f" * 64]
+    cache.request(["f" * 64])  # a failed page is not tried again and again
+    assert not cache.is_loading("f" * 64)
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="looks for the process in /proc")
+def test_the_decoder_process_ends_when_the_application_is_killed(tmp_path: Path) -> None:
+    script = (
+        "import os, sys\n"
+        "from ui.prefetch import PageDecoder\n"
+        "decoder = PageDecoder.shared(); decoder.start()\n"
+        "decoder._executor.submit(os.getpid).result()\n"
+        "print(next(iter(decoder._executor._processes)), flush=True)\n"
+        "os._exit(0)\n"  # no shutdown at all, as in a crash
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=60)
+    pid = int(out.stdout.strip().splitlines()[-1])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.1)
+    alive = Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    assert not alive, "the decoder outlived the application"

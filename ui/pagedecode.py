@@ -1,0 +1,163 @@
+"""Decoding pages in a process of its own; the pixels come back in shared memory, not copied.
+
+Why a process: decoding a 300-dpi G4 page and making its display levels holds Python's GIL for
+tens of milliseconds (libtiff, Pillow's packing, QImage scaling all run under it). On a thread,
+that time is taken from the GUI thread: keys echo late and the next document waits. In a process
+of its own the work runs on the other core and the GUI thread never waits for it; the pixels
+(full size plus the smaller levels) are written into one shared-memory block that the keying
+view wraps in QImages without copying.
+
+This module imports no Qt (the decoder process loads only Pillow, SQLAlchemy and the core).
+`render` runs in the decoder process; `attach` runs in the application.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from multiprocessing.shared_memory import SharedMemory
+
+from PIL import Image
+from sqlalchemy import select
+
+from workstation import models as m
+from workstation.errors import ImageError
+from workstation.images import decode_page
+from workstation.store import Store
+
+log = logging.getLogger(__name__)
+
+# Display levels as (scale, reduction factor): a page viewed at 30% draws from the 50% level.
+LEVELS = ((0.5, 2), (0.25, 4))
+
+_stores: dict[str, Store] = {}  # in the decoder process: one engine per local store
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """Where a decoded page lies in shared memory (picklable, crosses the process boundary).
+
+    The block holds the full page first, then each level, 8-bit grayscale rows without padding.
+    `error` is set instead when the page could not be read or decoded."""
+
+    name: str = ""
+    width: int = 0
+    height: int = 0
+    levels: tuple[tuple[float, int, int, int], ...] = ()  # (scale, width, height, offset)
+    error: str = ""
+
+
+def _store(url: str) -> Store:
+    store = _stores.get(url)
+    if store is None:
+        store = _stores[url] = Store(url)
+    return store
+
+
+def watch_parent() -> None:
+    """Decoder process initialiser: end this process as soon as the application is gone (a crash
+    or a kill never leaves a decoder behind)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def wait_and_exit() -> None:
+        parent.join()  # returns when the application's end of the pipe closes
+        os._exit(0)
+
+    threading.Thread(target=wait_and_exit, name="parent-watch", daemon=True).start()
+
+
+def warm_up() -> bool:
+    """Import what decoding needs, so the first page is not slow (runs in the decoder)."""
+    return True
+
+
+def render(local_url: str, sha256: str, display_width: int = 0) -> SharedPage:
+    """Decoder process: read a page image from the local store, decode it, make the levels and
+    write them all into a new shared-memory block (left for the application to unlink).
+
+    `display_width` adds a level exactly that wide: the page as the view shows it fitted to its
+    width, so drawing it needs no scaling."""
+    try:
+        with _store(local_url).session() as s:
+            row = s.execute(select(m.Image.data, m.Image.media_type).where(m.Image.sha256 == sha256)).first()
+        if row is None:
+            return SharedPage(error=f"The page image {sha256[:12]} is not on this station.")
+        page = decode_page(row.data, row.media_type)
+    except ImageError as exc:
+        return SharedPage(error=exc.message)
+    full = Image.frombuffer("L", (page.width, page.height), page.pixels, "raw", "L", 0, 1)
+    parts: list[bytes | memoryview] = [memoryview(page.pixels)]
+    levels: list[tuple[float, int, int, int]] = []
+    offset = page.width * page.height
+    made: list[Image.Image] = []
+    for _scale, factor in LEVELS:
+        if page.width >= factor * 2 and page.height >= factor * 2:
+            made.append(full.reduce(factor))  # area average: sharp enough to read, fast to make
+    if 0 < display_width < page.width:
+        height = max(1, round(page.height * display_width / page.width))
+        made.append(full.resize((display_width, height), Image.Resampling.LANCZOS, reducing_gap=3.0))
+    for level in made:
+        data = level.tobytes()
+        levels.append((level.width / page.width, level.width, level.height, offset))
+        parts.append(data)
+        offset += len(data)
+    block = SharedMemory(create=True, size=offset)
+    try:
+        position = 0
+        for part in parts:
+            block.buf[position:position + len(part)] = part
+            position += len(part)
+        name = block.name
+    finally:
+        block.close()
+    return SharedPage(name, page.width, page.height, tuple(levels))
+
+
+class _Block(SharedMemory):
+    """A block whose finaliser never raises: one still exported at exit is simply left."""
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except (BufferError, OSError):
+            pass
+
+
+class SharedPixels:
+    """The application's mapping of one block: attached, unlinked at once (the memory lives
+    while mapped), closed when the last image using it is gone."""
+
+    def __init__(self, name: str) -> None:
+        self._block = _Block(name=name)
+        if sys.platform != "win32":
+            self._block.unlink()  # nobody else opens it again; freed once unmapped
+        self.buffer = self._block.buf
+
+    def view(self, offset: int, size: int) -> memoryview:
+        return self.buffer[offset:offset + size]
+
+    def __del__(self) -> None:
+        _close(self._block)
+
+
+_lingering: list[_Block] = []
+
+
+def _close(block: _Block) -> None:
+    """Unmap a block; one still exported (an image alive elsewhere) is retried later."""
+    for old in list(_lingering):
+        try:
+            old.close()
+        except BufferError:
+            continue
+        _lingering.remove(old)
+    try:
+        block.close()
+    except BufferError:
+        _lingering.append(block)
