@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPainter, QPen, QResizeEvent, QTransform, QWheelEvent
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QKeyEvent, QPainter, QPen, QResizeEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
@@ -34,16 +34,22 @@ ZOOM_STEP = 1.25
 MIN_SCALE = 0.05
 MAX_SCALE = 8.0
 ZONE_COLOUR = QColor(37, 99, 235)  # the focus colour of style.qss
+FIT_MARGIN = 8  # pixels of background left and right of a page fitted to the width
 ZONE_PADDING = 0.15  # of the zone's height, around the zone, so strokes at its edge stay inside
 
 
 class _PageItem(QGraphicsItem):
-    """Draws a PreparedPage at the level of detail the view's scale needs."""
+    """Draws a PreparedPage at the level of detail the view's scale needs.
+
+    Only the exposed part is drawn. When the page has a level made for the view's scale (the
+    decoder makes one for the fit-width size), that part is copied to the screen 1:1 with no
+    scaling at all, which keeps a new page and a scroll to a few milliseconds; otherwise the
+    nearest larger level is scaled smoothly."""
 
     def __init__(self) -> None:
         super().__init__()
         self._page: PreparedPage | None = None
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
 
     def set_page(self, page: PreparedPage | None) -> None:
         self.prepareGeometryChange()
@@ -64,13 +70,35 @@ class _PageItem(QGraphicsItem):
         if page is None:
             return
         # Screen pixels per page pixel, counting the monitor's scaling (125%, 150%).
-        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        transform = painter.worldTransform()
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(transform)
         device = painter.device()
-        if device is not None:
-            scale *= device.devicePixelRatioF()
-        image, _ = page.image_for_scale(scale)
+        ratio = device.devicePixelRatioF() if device is not None else 1.0
+        image, level_scale = page.image_for_scale(scale * ratio)
+        exposed = option.exposedRect.intersected(QRectF(0, 0, page.width, page.height))  # type: ignore[attr-defined]
+        if exposed.isEmpty():
+            return
+        if (ratio == 1.0 and transform.type().value <= QTransform.TransformationType.TxScale.value
+                and abs(level_scale - scale) <= 1e-6 * max(1.0, scale)):
+            self._blit(painter, transform, image, level_scale, exposed)
+            return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 2.0)
-        painter.drawImage(QRectF(0, 0, page.width, page.height), image, QRectF(image.rect()))
+        sx, sy = image.width() / page.width, image.height() / page.height
+        source = QRectF(exposed.x() * sx, exposed.y() * sy, exposed.width() * sx, exposed.height() * sy)
+        painter.drawImage(exposed, image, source)
+
+    @staticmethod
+    def _blit(painter: QPainter, transform: QTransform, image: QImage, scale: float, exposed: QRectF) -> None:
+        """Copy the level's pixels under `exposed` to the screen without any transformation."""
+        source = QRect(
+            int(exposed.left() * scale), int(exposed.top() * scale),
+            int(exposed.width() * scale) + 2, int(exposed.height() * scale) + 2,
+        ).intersected(image.rect())
+        origin = transform.map(QPointF(source.left() / scale, source.top() / scale))
+        painter.save()
+        painter.resetTransform()
+        painter.drawImage(QPointF(round(origin.x()), round(origin.y())), image, QRectF(source))
+        painter.restore()
 
 
 class PageViewWidget(QGraphicsView):
@@ -177,11 +205,25 @@ class PageViewWidget(QGraphicsView):
         self._zone_item.setVisible(True)
 
     def show_zone(self, zone: Zone | None) -> None:
-        """Highlight the zone and scroll so it is centred, keeping the zoom."""
+        """Highlight the zone and, unless it is well in view already, scroll so it is centred,
+        keeping the zoom. (Scrolling repaints the whole view; most fields of a form fitted to
+        the width are in view without it.)"""
         self.set_zone(zone)
         rect = self.zone_rect(zone)
-        if rect is not None:
+        if rect is not None and not self._comfortably_visible(rect):
             self.centerOn(rect.center())
+
+    def _comfortably_visible(self, rect: QRectF) -> bool:
+        shown = self.mapFromScene(rect).boundingRect()
+        area = self.viewport().rect()
+        margin_y = min(60, area.height() // 8)
+        margin_x = min(20, area.width() // 16)
+        return area.adjusted(margin_x, margin_y, -margin_x, -margin_y).contains(shown)
+
+    def fit_width_pixels(self) -> int:
+        """How many device pixels wide a page is drawn when fitted to the width (decoders make a
+        display level of this width, so a fitted page is drawn without scaling)."""
+        return max(1, round((self.viewport().width() - 2 * FIT_MARGIN) * self.devicePixelRatioF()))
 
     def zone_rect(self, zone: Zone | None) -> QRectF | None:
         """The zone in page pixels, padded a little; None without a page or a zone."""
@@ -263,7 +305,7 @@ class PageViewWidget(QGraphicsView):
             return
         width, height = self._rotated_page_size()
         viewport = self.viewport().rect()
-        margin = 8.0
+        margin = float(FIT_MARGIN)
         sx = max(1.0, viewport.width() - 2 * margin) / width
         if self._fit == "width":
             scale = sx

@@ -166,3 +166,27 @@ def test_painting_a_page_draws_its_pixels(view: PageViewWidget) -> None:
     grab = view.grab().toImage()
     centre = view.mapFromScene(QPointF(100, 50))
     assert grab.pixelColor(centre).value() < 20
+
+
+def test_a_level_made_for_the_fitted_width_is_drawn_as_it_is(qtbot) -> None:
+    """The decoder's display level is copied to the screen unscaled; any other scale draws from
+    the other levels. Told apart here by giving the display level its own grey."""
+    view = PageViewWidget()
+    qtbot.addWidget(view)
+    view.resize(600, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    width, height = 2000, 2800
+    full = QImage(width, height, QImage.Format.Format_Grayscale8)
+    full.fill(200)
+    display_width = view.fit_width_pixels()
+    display = QImage(display_width, round(height * display_width / width), QImage.Format.Format_Grayscale8)
+    display.fill(90)
+    half = full.scaled(width // 2, height // 2)
+    page = PreparedPage(width, height, full, ((0.5, half), (display_width / width, display)))
+    view.set_page(page)
+    assert view.transform().m11() == pytest.approx(display_width / width)
+    middle = view.viewport().rect().center()
+    assert view.viewport().grab().toImage().pixelColor(middle).value() == 90  # the display level, 1:1
+    view.zoom_in()
+    assert view.viewport().grab().toImage().pixelColor(middle).value() == 200  # scaled from the half level
