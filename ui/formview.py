@@ -176,6 +176,7 @@ class _FieldRow:
     overridden: bool = False
     saved: bool = False
     issues_text: str = ""
+    issues_in_row: bool = False  # shown in the row's own message line (not the callout)
 
 
 @dataclass
@@ -240,6 +241,15 @@ class FormWidget(QWidget):
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        # The current field's issues float under it while the keyer types: showing and hiding
+        # a message inside the row would lay the whole form out again on a key press.
+        self._callout = QLabel(self._column)
+        self._callout.setObjectName("fieldCallout")
+        self._callout.setWordWrap(True)
+        self._callout.setTextFormat(Qt.TextFormat.PlainText)
+        self._callout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._callout.hide()
 
         self.help_line = QLabel()
         self.help_line.setObjectName("helpLine")
@@ -334,11 +344,52 @@ class FormWidget(QWidget):
         issues_text = "  \u00b7  ".join(i if isinstance(i, str) else i.message for i in issues)
         if issues_text != row.issues_text:
             row.issues_text = issues_text
-            row.message.setText(issues_text)
-            row.message.setVisible(bool(issues_text))
+            if row is self._current:
+                self._show_in_callout(row)
+            else:
+                self._show_in_row(row)
         if saved != row.saved:
             row.saved = saved
             row.saved_mark.setText(SAVED_MARK if saved else "")
+
+    def _show_in_row(self, row: _FieldRow) -> None:
+        row.message.setText(row.issues_text)
+        row.message.setVisible(bool(row.issues_text))
+        row.issues_in_row = bool(row.issues_text)
+
+    def _show_in_callout(self, row: _FieldRow) -> None:
+        if row.issues_in_row:  # typing again in a field left with issues: they move up here
+            row.message.setVisible(False)
+            row.issues_in_row = False
+        if not row.issues_text:
+            self._callout.hide()
+            return
+        self._callout.setText(row.issues_text)
+        self._place_callout(row)
+        self._callout.show()
+        self._callout.raise_()
+
+    def _place_callout(self, row: _FieldRow) -> None:
+        """Just under the field's box, as wide as the box (at least 300 px), over the next row."""
+        corner = row.edit.mapTo(self._column, QPoint(0, row.edit.height()))
+        width = max(300, row.edit.width())
+        width = max(120, min(width, self._column.width() - corner.x() - 8))
+        height = self._callout.heightForWidth(width) if self._callout.hasHeightForWidth() else self._callout.sizeHint().height()
+        self._callout.setGeometry(corner.x(), corner.y() + 1, width, max(height, self._callout.minimumSizeHint().height()))
+
+    @property
+    def callout_text(self) -> str:
+        """The issues floating under the current field (empty when none are shown)."""
+        return self._callout.text() if self._callout.isVisibleTo(self) else ""
+
+    def set_keyable(self, paths: Iterable[str] | None) -> None:
+        """Only these fields take input (a third key keys only the disputed ones); None: all.
+        The others stay visible, greyed, so the keyer sees where on the form they are."""
+        wanted = None if paths is None else set(paths)
+        for path, row in self._rows.items():
+            enabled = wanted is None or path in wanted
+            if row.edit.isEnabled() != enabled:
+                row.edit.setEnabled(enabled)
 
     def clear(self) -> None:
         """Empty every field (a new document); rows stay as they are."""
@@ -393,6 +444,9 @@ class FormWidget(QWidget):
             self._current.frame.setProperty("current", False)
             _repolish(self._current.frame)
             _repolish(self._current.label)
+            if self._callout.isVisible():  # what floated under the field left stays with it
+                self._callout.hide()
+                self._show_in_row(self._current)
         self._current = row
         if row is None:
             self.help_line.setText("")
@@ -453,6 +507,8 @@ class FormWidget(QWidget):
         super().resizeEvent(event)
         # Labels take at most 40% of a narrow form (wrapping onto two lines), so the value
         # boxes never get pushed out of sight.
+        if self._current is not None and self._callout.isVisible():
+            self._place_callout(self._current)
         width = max(LABEL_MIN_WIDTH, min(self._label_natural, int(event.size().width() * 0.4)))
         if width != self._label_width:
             self._label_width = width

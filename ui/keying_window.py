@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ui import keys
@@ -178,6 +178,7 @@ class KeyingWidget(QWidget):
         """Show the session's current document: its saved values, its page, its first field."""
         session = self.session
         self.form.reset(self._rows())
+        self.form.set_keyable(session.paths() if session.document.field_paths is not None else None)
         for path in session.paths():
             state = session.field(path)
             if state.saved or state.text or state.flag:
@@ -199,6 +200,7 @@ class KeyingWidget(QWidget):
         wanted = list(session.document.page_shas)
         for info in session.documents[index + 1:index + 1 + PREFETCH_DOCUMENTS]:
             wanted.extend(info.page_shas)
+        self._remember_display_width()
         self.pages.prefetch(wanted)
 
     def show_page(self, page_no: int) -> None:
@@ -232,6 +234,7 @@ class KeyingWidget(QWidget):
             self.page_view.set_page(None)
             self.snippet.set_page(None)
             self.snippet.set_zone(None, message="Loading the page\u2026")
+            self._remember_display_width()
             self.pages.request([sha])
             return
         self._shown_sha = sha
@@ -504,10 +507,29 @@ class KeyingWidget(QWidget):
         self._retry.stop()
         if self._own_writer:
             self.writer.stop()
+        # Let the page memory go now rather than whenever the garbage collector gets to this
+        # widget's reference cycles.
+        self.page_view.set_page(None)
+        self.snippet.set_page(None)
+        self.pages.clear()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.close_session()
         super().closeEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._remember_display_width()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._remember_display_width()
+        if not self.session.unit_finished and self.form.has_path(self.session.path):
+            self.form.focus_path(self.session.path)  # keys go to the field from the first one on
+
+    def _remember_display_width(self) -> None:
+        """Pages decoded from now on get a level for the page view's fit-width size."""
+        self.pages.display_width = self.page_view.fit_width_pixels()
 
     # --- pages ---------------------------------------------------------------------------------
 

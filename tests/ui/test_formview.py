@@ -241,3 +241,29 @@ def test_describe_tells_what_a_field_takes(cms1500: FormTemplate) -> None:
     assert "51 codes" in state and "required" in state
     units = describe(cms1500.spec("lines[1].units"))
     assert units.startswith("Whole number") and "1 to 99" in units
+
+
+def test_the_current_fields_issues_float_under_it_and_go_into_its_row_when_left(qtbot, form: FormWidget) -> None:
+    form.focus_path("patient_zip")
+    frame = form.line_edit("patient_zip").parentWidget()
+    message = frame.findChild(type(form.help_line), "fieldMessage")
+    height = frame.height()
+    form.set_field_state("patient_zip", "627", "", ("Five digits.",))  # while typing
+    QApplication.processEvents()
+    assert form.callout_text == "Five digits." and not message.isVisibleTo(form)
+    assert frame.height() == height  # a key press lays nothing out again
+    assert form.field_state("patient_zip")["issues"] == "Five digits."
+    form.focus_path("billing_npi")  # left with the issue (kept, overridden)
+    assert form.callout_text == ""
+    assert message.isVisibleTo(form) and message.text() == "Five digits."
+    form.focus_path("patient_zip")
+    form.set_field_state("patient_zip", "62704", "", ())  # corrected on a return visit
+    assert form.callout_text == "" and not message.isVisibleTo(form)
+
+
+def test_only_the_keyable_fields_take_input(qtbot, form: FormWidget) -> None:
+    form.set_keyable(["patient_zip", "billing_npi"])
+    assert form.line_edit("patient_zip").isEnabled() and form.line_edit("billing_npi").isEnabled()
+    assert not form.line_edit("insured_id").isEnabled()
+    form.set_keyable(None)
+    assert form.line_edit("insured_id").isEnabled()

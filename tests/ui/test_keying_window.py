@@ -295,3 +295,23 @@ def test_screenshot_of_the_keying_view(qtbot, station: DemoStation, tmp_path: Pa
     assert widget.grab().save(str(target))
     shutil.copyfile(target, SHOT)
     assert target.stat().st_size > 50_000  # a scan, a form and a snippet, not a blank window
+
+
+def test_a_third_key_keys_only_the_listed_fields(qtbot, local) -> None:  # type: ignore[no-untyped-def]
+    from tests.workstation.localseed import seed_unit
+
+    unit = seed_unit(local, "rebate", documents=1, pass_no=3, field_paths=[["city", "zip"]])
+    widget = KeyingWidget(local, lambda writer: KeyingSession.open(local, unit.unit_id, unit.keyer_id, writer=writer))
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.waitUntil(lambda: widget.form.line_edit("city").hasFocus())
+    assert widget.session.path == "city" and current_edit(widget).hasFocus()
+    assert not widget.form.line_edit("first_name").isEnabled()  # seen on the form, not keyed
+    assert widget.form.text("first_name") == ""  # and no earlier pass's value anywhere
+    key_value(qtbot, widget, "Boise")
+    assert widget.session.path == "zip"
+    with qtbot.waitSignal(widget.unit_finished, timeout=5000):
+        key_value(qtbot, widget, "83702")  # five digits fill the field: the document is done
+    assert widget.flush()
+    assert stored_texts(local, unit.document_ids[0]) == {"city": "BOISE", "zip": "83702"}
