@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
@@ -181,6 +182,36 @@ def stored_values(local: Store, document_id: uuid.UUID) -> dict[str, StoredValue
 
 def stored_texts(local: Store, document_id: uuid.UUID) -> dict[str, str]:
     return {path: v.value for path, v in stored_values(local, document_id).items()}
+
+
+class HomeKeeper:
+    """Keeps keyer homes alive until their last background results are in, then deletes them.
+
+    A top-level widget whose only Python references sit in pending callbacks would otherwise be
+    destroyed by the garbage collector in the middle of delivering one of them."""
+
+    def __init__(self) -> None:
+        self.homes: list[Any] = []
+
+    def add(self, home: Any) -> Any:
+        self.homes.append(home)
+        return home
+
+    def close(self) -> None:
+        from ui import runner
+
+        for home in self.homes:
+            home.close_session()
+        runner.wait_for_background(10_000)
+        for _ in range(3):
+            QApplication.processEvents()
+        # The spent deliveries go first, then the homes (pytest-qt asked for that already).
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        for home in self.homes:
+            if shiboken6.isValid(home):
+                home.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        self.homes.clear()
 
 
 class Beeps:

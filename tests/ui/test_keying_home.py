@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
-from tests.ui.keyingdemo import DemoStation, demo_station, key_document, key_value, stored_texts, truth_of
-from ui import runner
+from tests.ui.keyingdemo import DemoStation, HomeKeeper, demo_station, key_document, key_value, stored_texts, truth_of
 from ui.keying_home import KeyingHomeWidget
 from ui.keying_window import KeyingWidget
 from ui.syncworker import SyncWorker
@@ -34,28 +32,17 @@ def station(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture
-def homes(station: DemoStation) -> Iterator[list[KeyingHomeWidget]]:
-    """Keeps the homes alive until their last background results are in, then deletes them.
-
-    A top-level widget whose only Python references sit in pending callbacks would otherwise be
-    destroyed by the garbage collector in the middle of delivering one of them."""
-    made: list[KeyingHomeWidget] = []
-    yield made
-    for home in made:
-        home.close_session()
-    runner.wait_for_background(10_000)
-    for _ in range(3):
-        QApplication.processEvents()
-    for home in made:
-        home.deleteLater()
-    QApplication.processEvents()
+def homes(station: DemoStation) -> Iterator[HomeKeeper]:
+    keeper = HomeKeeper()
+    yield keeper
+    keeper.close()
 
 
-def open_home(qtbot, homes: list[KeyingHomeWidget], station: DemoStation, username: str = "keyer1", *,  # type: ignore[no-untyped-def]
+def open_home(qtbot, homes: HomeKeeper, station: DemoStation, username: str = "keyer1", *,  # type: ignore[no-untyped-def]
               central=None, sync: SyncWorker | None = None) -> KeyingHomeWidget:
     actor = station.actor(username)
     home = KeyingHomeWidget(actor, station.local, central or (lambda: station.central), sync=sync)
-    homes.append(home)
+    homes.add(home)
     qtbot.addWidget(home)
     home.resize(1300, 850)
     home.show()

@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
-from tests.ui.keyingdemo import DemoStation, current_edit, demo_station, key_value, stored_texts
-from ui import runner
+from tests.ui.keyingdemo import DemoStation, HomeKeeper, current_edit, demo_station, key_value, stored_texts
 from ui.keying_home import KeyingHomeWidget
 from ui.workmodel import RESUME
 
@@ -64,7 +62,8 @@ def test_after_a_kill_the_next_login_resumes_at_the_same_document_and_field(qtbo
     assert doc_index == 1  # the first document finished, the second under way
 
     actor = station.actor()
-    home = KeyingHomeWidget(actor, station.local, lambda: station.central)
+    keeper = HomeKeeper()
+    home = keeper.add(KeyingHomeWidget(actor, station.local, lambda: station.central))
     qtbot.addWidget(home)
     home.show()
     qtbot.waitUntil(lambda: not home._loading, timeout=10_000)
@@ -92,6 +91,4 @@ def test_after_a_kill_the_next_login_resumes_at_the_same_document_and_field(qtbo
     assert keying.form.text(path) == ""  # "HALF" was being typed: the one thing a crash may lose
     key_value(qtbot, keying, truth[second_doc.source_name].values[path])  # keying goes on
     assert keying.flush() and stored_texts(station.local, second_doc.id)[path] == truth[second_doc.source_name].values[path]
-    home.close_session()
-    runner.wait_for_background(10_000)
-    QApplication.processEvents()
+    keeper.close()
