@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ui.keying_window import KeyingWidget
 from ui.login import Actor
+from ui.prefetch import PageDecoder
 from ui.runner import report_bug, run_in_background
 from ui.syncworker import SyncWorker
 from ui.workmodel import CLAIM, RESUME, WorkListModel, WorkRow
@@ -189,6 +190,7 @@ class KeyingHomeWidget(QStackedWidget):
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._on_app_about_to_quit)
+        PageDecoder.shared().start()  # it takes a second to start: the first page then waits less
         self.refresh()
 
     # --- building ------------------------------------------------------------------------------

@@ -77,12 +77,14 @@ def warm_up() -> bool:
     return True
 
 
-def render(local_url: str, sha256: str, display_width: int = 0) -> SharedPage:
+def render(local_url: str, sha256: str, display_width: int = 0, attached: tuple[str, ...] = ()) -> SharedPage:
     """Decoder process: read a page image from the local store, decode it, make the levels and
     write them all into a new shared-memory block (left for the application to unlink).
 
     `display_width` adds a level exactly that wide: the page as the view shows it fitted to its
-    width, so drawing it needs no scaling."""
+    width, so drawing it needs no scaling. `attached` names blocks the application has opened
+    since the last call (see `_let_go`)."""
+    _release(attached)
     try:
         with _store(local_url).session() as s:
             row = s.execute(select(m.Image.data, m.Image.media_type).where(m.Image.sha256 == sha256)).first()
@@ -115,8 +117,28 @@ def render(local_url: str, sha256: str, display_width: int = 0) -> SharedPage:
             position += len(part)
         name = block.name
     finally:
-        block.close()
+        _let_go(block)
     return SharedPage(name, page.width, page.height, tuple(levels))
+
+
+_held: dict[str, SharedMemory] = {}
+
+
+def _let_go(block: SharedMemory, windows: bool = sys.platform == "win32") -> None:
+    """Decoder process: close this process's handle on a block it made. Elsewhere the name
+    lasts until the application unlinks it; on Windows a block with no open handle is gone at
+    once, so it stays open until the application says it has opened it (the next call)."""
+    if not windows:
+        block.close()
+        return
+    _held[block.name] = block
+
+
+def _release(names: tuple[str, ...]) -> None:
+    for name in names:
+        block = _held.pop(name, None)
+        if block is not None:
+            block.close()
 
 
 class _Block(SharedMemory):

@@ -59,6 +59,7 @@ class PageDecoder:
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
         self._broken = False
+        self._attached: list[str] = []  # blocks opened here, for the decoder to let go of
 
     @classmethod
     def shared(cls) -> "PageDecoder":
@@ -89,8 +90,10 @@ class PageDecoder:
         executor = self._executor
         if executor is None:
             return load_prepared(local, sha256)
+        with self._lock:
+            attached, self._attached = tuple(self._attached), []
         try:
-            shared = executor.submit(pagedecode.render, local.url, sha256, display_width).result()
+            shared = executor.submit(pagedecode.render, local.url, sha256, display_width, attached).result()
         except BrokenProcessPool:
             log.warning("the page decoder process died; pages are decoded on threads from now on")
             with self._lock:
@@ -99,7 +102,10 @@ class PageDecoder:
             return load_prepared(local, sha256)
         if shared.error:
             raise ImageError(shared.error, "Press F8 to report it; the form still works.")
-        return PreparedPage.from_shared(shared)
+        page = PreparedPage.from_shared(shared)
+        with self._lock:
+            self._attached.append(shared.name)
+        return page
 
     def shutdown(self) -> None:
         with self._lock:

@@ -121,3 +121,16 @@ def test_the_decoder_process_ends_when_the_application_is_killed(tmp_path: Path)
         time.sleep(0.1)
     alive = Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
     assert not alive, "the decoder outlived the application"
+
+
+def test_on_windows_the_decoder_keeps_a_block_open_until_the_application_has_it() -> None:
+    from multiprocessing.shared_memory import SharedMemory
+
+    block = SharedMemory(create=True, size=64)
+    try:
+        pagedecode._let_go(block, windows=True)  # a Windows block with no open handle is gone
+        assert pagedecode._held.get(block.name) is block and block._mmap is not None
+        pagedecode._release((block.name,))  # the next request says the application opened it
+        assert block.name not in pagedecode._held and block._mmap is None
+    finally:
+        block.unlink()
