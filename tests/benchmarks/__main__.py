@@ -74,6 +74,26 @@ class Report:
         return fig
 
 
+_QT_NOISE = ("This plugin does not support propagateSizeHints()",)
+_qt_quieted = False
+
+
+def _quiet_qt() -> None:
+    """Drop the offscreen platform's harmless warning, printed once per window shown (hundreds
+    of lines in a run); every other Qt message still reaches stderr."""
+    global _qt_quieted
+    if _qt_quieted or "PySide6.QtCore" not in sys.modules:
+        return
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_mode: object, _context: object, message: str) -> None:
+        if message not in _QT_NOISE:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+    _qt_quieted = True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("modules", nargs="*", help="benchmark module names (default: all)")
@@ -92,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in chosen:
             module_name = name if name in available else f"bench_{name}"
             module = importlib.import_module(f"tests.benchmarks.{module_name}")
+            _quiet_qt()
             workdir = Path(tmp) / module_name
             workdir.mkdir()
             report.workdir = workdir
