@@ -262,6 +262,12 @@ class FormWidget(QWidget):
         layout.addWidget(self._title)
         layout.addWidget(self._scroll, 1)
         layout.addWidget(self.help_line)
+        # Two lines, always: help texts differ in length from field to field, and a help line
+        # growing or shrinking would resize the scroll area and repaint the whole form.
+        self.help_line.ensurePolished()
+        margins = self.help_line.contentsMargins()
+        self.help_line.setFixedHeight(2 * self.help_line.fontMetrics().lineSpacing() + margins.top()
+                                      + margins.bottom() + 16)
 
         self._label_natural = self._measure_label_width()
         self._label_width = self._label_natural
@@ -364,6 +370,7 @@ class FormWidget(QWidget):
         if not row.issues_text:
             self._callout.hide()
             return
+        self._callout.setFixedSize(self._callout.size())  # keep it fixed while the text changes
         self._callout.setText(row.issues_text)
         self._place_callout(row)
         self._callout.show()
@@ -375,7 +382,10 @@ class FormWidget(QWidget):
         width = max(300, row.edit.width())
         width = max(120, min(width, self._column.width() - corner.x() - 8))
         height = self._callout.heightForWidth(width) if self._callout.hasHeightForWidth() else self._callout.sizeHint().height()
-        self._callout.setGeometry(corner.x(), corner.y() + 1, width, max(height, self._callout.minimumSizeHint().height()))
+        height = max(height, self._callout.minimumSizeHint().height())
+        # A fixed size: new text then repaints the callout and nothing else (no layout pass).
+        self._callout.setFixedSize(width, height)
+        self._callout.move(corner.x(), corner.y() + 1)
 
     @property
     def callout_text(self) -> str:
@@ -559,7 +569,7 @@ class FormWidget(QWidget):
         override_badge.setVisible(False)
         saved_mark = QLabel()
         saved_mark.setObjectName("savedMark")
-        saved_mark.setFixedWidth(18)
+        saved_mark.setFixedSize(18, 18)  # a fixed size: its text changing lays nothing out again
         saved_mark.setToolTip("Saved")
         message = QLabel()
         message.setObjectName("fieldMessage")

@@ -10,12 +10,13 @@ documents while the keyer keys, so the next document is on screen at once.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ui import keys
@@ -42,6 +43,18 @@ NOT_SAVED_TEXT = (
 )
 
 SessionFactory = Callable[[Callable[[SaveJob], None]], KeyingSession]
+
+
+def _settle_garbage() -> None:
+    """Collect now and set what survives aside from the collector (`gc.freeze`).
+
+    A full collection walks every object of the process (tens of milliseconds); when Python
+    started one in the middle of keying, the GUI stood still for that long. Opening a unit is a
+    pause anyway, so the collection happens there, and later ones only walk what the keying made
+    since. Unfrozen first, so what an earlier unit left behind can still be collected."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class KeyingWidget(QWidget):
@@ -140,6 +153,7 @@ class KeyingWidget(QWidget):
         self.form.text_edited.connect(self._on_form_text_edited)
         self.form.action_triggered.connect(self._on_form_action_triggered)
         self.form.field_focused.connect(self._on_form_field_focused)
+        self.page_view.fit_width_changed.connect(self._on_page_view_fit_width_changed)
         self._actions: list[QAction] = list(keys.make_actions(self, self._page_handlers()).values())
         self._figures_timer = QTimer(self)
         self._figures_timer.setInterval(1000)
@@ -148,6 +162,7 @@ class KeyingWidget(QWidget):
         self.status.set_save_state(SAVED)
         self._open_document()
         self._show_figures()
+        _settle_garbage()
 
     # --- setup ---------------------------------------------------------------------------------
 
@@ -517,8 +532,7 @@ class KeyingWidget(QWidget):
         self.close_session()
         super().closeEvent(event)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
+    def _on_page_view_fit_width_changed(self, _pixels: int) -> None:
         self._remember_display_width()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
@@ -528,16 +542,30 @@ class KeyingWidget(QWidget):
             self.form.focus_path(self.session.path)  # keys go to the field from the first one on
 
     def _remember_display_width(self) -> None:
-        """Pages decoded from now on get a level for the page view's fit-width size."""
-        self.pages.display_width = self.page_view.fit_width_pixels()
+        """Pages decoded from now on get a level for the page view's fit-width size; when that
+        size changed (the window was shown or resized), the pages coming up are decoded again."""
+        width = self.page_view.fit_width_pixels()
+        if width == self.pages.display_width:
+            return
+        self.pages.display_width = width
+        if self.isVisible() and not self.session.unit_finished:
+            self._prefetch()
 
     # --- pages ---------------------------------------------------------------------------------
 
     def _on_pages_page_ready(self, sha256: str) -> None:
         shas = self.session.document.page_shas
-        if self._page_no and not self._shown_sha and 0 < self._page_no <= len(shas) and shas[self._page_no - 1] == sha256:
+        if not (self._page_no and 0 < self._page_no <= len(shas) and shas[self._page_no - 1] == sha256):
+            return
+        if not self._shown_sha:  # it was being waited for
             wanted, self._page_no = self._page_no, 0
             self.show_page(wanted)
+            return
+        page = self.pages.page(sha256)
+        if page is not None and self._shown_sha == sha256 and page is not self.page_view.page:
+            self.page_view.replace_page(page)  # decoded again for the view's new size
+            self.snippet.set_page(page)
+            self._show_zone()
 
     def _on_pages_page_failed(self, sha256: str, message: str) -> None:
         shas = self.session.document.page_shas

@@ -41,13 +41,15 @@ _stores: dict[str, Store] = {}  # in the decoder process: one engine per local s
 class SharedPage:
     """Where a decoded page lies in shared memory (picklable, crosses the process boundary).
 
-    The block holds the full page first, then each level, 8-bit grayscale rows without padding.
+    The block holds the full page first, then each level, rows without padding: 8-bit grayscale,
+    except the display level, which is 32-bit (grey in each colour byte, as the screen takes it)
+    so drawing it is a plain copy.
     `error` is set instead when the page could not be read or decoded."""
 
     name: str = ""
     width: int = 0
     height: int = 0
-    levels: tuple[tuple[float, int, int, int], ...] = ()  # (scale, width, height, offset)
+    levels: tuple[tuple[float, int, int, int, int], ...] = ()  # (scale, width, height, offset, bytes a pixel)
     error: str = ""
 
 
@@ -95,7 +97,7 @@ def render(local_url: str, sha256: str, display_width: int = 0, attached: tuple[
         return SharedPage(error=exc.message)
     full = Image.frombuffer("L", (page.width, page.height), page.pixels, "raw", "L", 0, 1)
     parts: list[bytes | memoryview] = [memoryview(page.pixels)]
-    levels: list[tuple[float, int, int, int]] = []
+    levels: list[tuple[float, int, int, int, int]] = []
     offset = page.width * page.height
     made: list[Image.Image] = []
     for _scale, factor in LEVELS:
@@ -103,10 +105,12 @@ def render(local_url: str, sha256: str, display_width: int = 0, attached: tuple[
             made.append(full.reduce(factor))  # area average: sharp enough to read, fast to make
     if 0 < display_width < page.width:
         height = max(1, round(page.height * display_width / page.width))
-        made.append(full.resize((display_width, height), Image.Resampling.LANCZOS, reducing_gap=3.0))
+        shown = full.resize((display_width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        made.append(shown.convert("RGBX"))  # R = G = B: the byte order of the screen's RGB32 holds
     for level in made:
         data = level.tobytes()
-        levels.append((level.width / page.width, level.width, level.height, offset))
+        depth = 4 if level.mode == "RGBX" else 1
+        levels.append((level.width / page.width, level.width, level.height, offset, depth))
         parts.append(data)
         offset += len(data)
     block = SharedMemory(create=True, size=offset)

@@ -82,9 +82,10 @@ class PreparedPage:
         pixels = mapping.view(0, width * height)
         image = QImage(pixels, width, height, width, QImage.Format.Format_Grayscale8)
         levels = []
-        for scale, level_w, level_h, offset in shared.levels:
-            view = mapping.view(offset, level_w * level_h)
-            levels.append((scale, QImage(view, level_w, level_h, level_w, QImage.Format.Format_Grayscale8)))
+        for scale, level_w, level_h, offset, depth in shared.levels:
+            view = mapping.view(offset, level_w * level_h * depth)
+            kind = QImage.Format.Format_RGB32 if depth == 4 else QImage.Format.Format_Grayscale8
+            levels.append((scale, QImage(view, level_w, level_h, level_w * depth, kind)))
         return cls(width, height, image, tuple(levels), pixels, keep=mapping)
 
     def image_for_scale(self, scale: float) -> tuple[QImage, float]:

@@ -109,9 +109,11 @@ class PageViewWidget(QGraphicsView):
 
     Signals:
         zoom_changed(scale): the view's scale changed (1.0 = one image pixel per screen pixel).
+        fit_width_changed(pixels): the width a page fitted to the view gets changed (resized).
     """
 
     zoom_changed = Signal(float)
+    fit_width_changed = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +155,9 @@ class PageViewWidget(QGraphicsView):
         # Never take the focus: a click or drag on the scan must leave the keyer in the field.
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        # Always there: a scroll bar coming and going would change the fitted width, and pages
+        # decoded ahead for the old width would no longer be drawn 1:1.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
 
     # --- content -------------------------------------------------------------------------------
 
@@ -175,6 +180,15 @@ class PageViewWidget(QGraphicsView):
     @property
     def page(self) -> PreparedPage | None:
         return self._page_item.page
+
+    def replace_page(self, page: PreparedPage) -> None:
+        """The same page decoded again (with a level for the current size): swapped in place,
+        zoom, scroll position and zone kept."""
+        shown = self._page_item.page
+        if shown is None or (shown.width, shown.height) != (page.width, page.height):
+            self.set_page(page)
+            return
+        self._page_item.set_page(page)
 
     def show_error(self, message: str) -> None:
         """Replace the page with a sentence saying why it cannot be shown."""
@@ -331,6 +345,8 @@ class PageViewWidget(QGraphicsView):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._placeholder.setGeometry(self.viewport().rect())
+        if event.size().width() != event.oldSize().width():
+            self.fit_width_changed.emit(self.fit_width_pixels())
         if self._fit != "free":
             self._apply_fit()
 

@@ -163,7 +163,8 @@ class PageCacheModel(QObject):
         """Decode these pages in the background unless they are cached or under way."""
         local, decoder, width = self._local, self._decoder, self.display_width
         for sha in sha256s:
-            if sha in self._pages or sha in self._loading or sha in self.failures:
+            cached = self._pages.get(sha)
+            if (cached is not None and self._fits(cached)) or sha in self._loading or sha in self.failures:
                 continue
             self._loading.add(sha)
             run_in_background(lambda sha=sha: decoder.prepare(local, sha, width),
@@ -174,6 +175,13 @@ class PageCacheModel(QObject):
         """Pages the keyer will need soon; ignored when prefetch is off."""
         if self.prefetch_enabled:
             self.request(sha256s)
+
+    def _fits(self, page: PreparedPage) -> bool:
+        """Whether the page has a level for the display width (or needs none); a page decoded
+        for another width is decoded again when asked for (it stays usable meanwhile)."""
+        if self.display_width <= 0 or page.keep is None or page.width <= self.display_width:
+            return True
+        return any(level.width() == self.display_width for _scale, level in page.levels)
 
     def is_loading(self, sha256: str) -> bool:
         return sha256 in self._loading

@@ -1,0 +1,409 @@
+"""The keying view as a keyer drives it: the real widgets, offscreen, synthetic key events.
+
+Scans: synthetic 300-dpi A4 form pages (boxes, labels, handwriting-like strokes, specks), as
+CCITT G4 TIFF and as PDF (an A4 page holding a 300-dpi grayscale scan, rendered by the importer),
+imported into an embedded central database; one page per document of the mail-in rebate form,
+500 documents. Each keyer's station pulls its claims into a local store of its own. The figures
+are measured in two child processes (what other benchmarks left in memory does not count):
+
+* next_document_ms: p95, from the key press of a document's last Enter (or the last character of
+  a full fixed-length field) until the next document's first page has been painted in the page
+  view and its first field has the focus (the event loop run until both happened). With
+  prefetch, as the station runs: 70 documents, pass 1. Baseline: the same on 50 other documents
+  with prefetch off (each page decoded on the GUI thread when it is shown); ratio = baseline /
+  figure.
+* keystroke_ms: p99, from a character's key press until the field shows it (the key event and
+  the event loop run until the line edit has repainted), validation and keyer statistics
+  included, over the prefetch-on documents.
+* gui_stall_ms: the largest lateness of a 1 ms timer while 100 documents are keyed with one key
+  event every 4 ms from a timer (saving, decoding and statistics running meanwhile, as under a
+  fast keyer). In the second child, which keys pass 2 of all 500 documents.
+* rss_mb_500_pages: resident memory of the second child (the application) plus its page decoder
+  process, once it has keyed through the 500 documents (500 pages), unit after unit, each
+  keying view closed as the home closes it. Extra: each part and the application's peak.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from tests.benchmarks.__main__ import Report
+
+G4_DOCUMENTS = 350
+PDF_DOCUMENTS = 150
+BASE_PAGES = 6  # distinct drawings; each document's page is one of them with its own number and specks
+# Two child processes key the same 500 documents: the first keys pass 1 of some of them for
+# the speed figures (prefetch on, then off for the baseline), the second keys pass 2 of all of
+# them for the stall and the memory figures (prefetch on, as the station runs), so the memory
+# decoding on the GUI thread took in the baseline does not count. Units as
+# (batch, documents, prefetch, what the unit measures), in the order keyed.
+SPEED = (
+    ("BENCH-G4", 40, True, "next"),
+    ("BENCH-PDF", 30, True, "next"),
+    ("BENCH-G4", 30, False, "baseline"),
+    ("BENCH-PDF", 20, False, "baseline"),
+)
+MEMORY = (
+    ("BENCH-G4", 60, True, "stall"),
+    ("BENCH-PDF", 40, True, "stall"),
+    ("BENCH-G4", 290, True, "keying"),
+    ("BENCH-PDF", 110, True, "keying"),
+)
+PARTS = {"speed": (1, "benchkeyer1", SPEED), "memory": (2, "benchkeyer2", MEMORY)}
+TYPIST_MS = 4
+VALUES = {
+    "first_name": "ANN", "last_name": "LEE", "street": "1 MAIN ST", "city": "AUSTIN", "state": "TX",
+    "zip": "73301", "email": "", "phone": "", "product_code": "RB100", "purchase_date": "01/02/2025",
+    "purchase_amount": "9.99", "store_name": "TARGET", "receipt_number": "R-1", "serial_number": "SN1",
+    "card_last4": "1234", "opt_in": "X",
+}
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+# --- scans -------------------------------------------------------------------------------------
+
+
+def _numbered(base: Image.Image, number: int) -> Image.Image:
+    page = base.copy()
+    draw = ImageDraw.Draw(page)
+    draw.text((1900, 130), f"No. {number:06d}", fill=0, font=ImageFont.load_default(size=48))
+    rnd = random.Random(number)
+    for _ in range(400):
+        draw.point((rnd.randrange(page.width), rnd.randrange(page.height)), fill=0)
+    return page
+
+
+def _write_scans(folder: Path) -> tuple[Path, Path]:
+    from tests.workstation import imagefiles
+
+    g4_dir, pdf_dir = folder / "g4", folder / "pdf"
+    g4_dir.mkdir(parents=True)
+    pdf_dir.mkdir(parents=True)
+    bilevel = [imagefiles.form_page(500 + i) for i in range(BASE_PAGES)]
+    for n in range(G4_DOCUMENTS):
+        page = _numbered(bilevel[n % BASE_PAGES], n)
+        (g4_dir / f"scan{n:05d}.tif").write_bytes(imagefiles.tiff_bytes([page]))
+    gray = [imagefiles.form_page(700 + i, mode="L") for i in range(BASE_PAGES)]
+    for n in range(PDF_DOCUMENTS):
+        out = io.BytesIO()
+        _numbered(gray[n % BASE_PAGES], n).save(out, "PDF", resolution=300.0)
+        (pdf_dir / f"scan{n:05d}.pdf").write_bytes(out.getvalue())
+    return g4_dir, pdf_dir
+
+
+def build_station(workdir: Path) -> None:
+    """Central and local stores with the two batches imported and a keyer (the parent process
+    does this; the measuring child only keys)."""
+    from workstation import auth
+    from workstation.importer import import_paths, resolve_template_arg
+    from workstation.store import open_central
+
+    g4_dir, pdf_dir = _write_scans(workdir / "scans")
+    central = open_central(f"sqlite:///{workdir / 'central.sqlite'}", create=True)
+    try:
+        admin = auth.create_user(central, None, "benchadmin", "admin", "bench-admin-pw-1")
+        for _pass, keyer, _plan in PARTS.values():
+            auth.create_user(central, admin, keyer, "keyer", "bench-keyer-pw-1")
+        template = resolve_template_arg("rebate")
+        for name, folder in (("BENCH-G4", g4_dir), ("BENCH-PDF", pdf_dir)):
+            result = import_paths(central, template, name, [folder], by=auth.operator("bench"))
+            assert not result.skipped, result.skipped
+    finally:
+        central.dispose()
+
+
+def _open_station(workdir: Path, keyer: str) -> tuple[Any, Any, Any, dict[str, Any]]:
+    from sqlalchemy import select
+
+    from workstation import models as m
+    from workstation.store import open_central, open_local
+
+    central = open_central(f"sqlite:///{workdir / 'central.sqlite'}")
+    local = open_local(f"sqlite:///{workdir / f'local-{keyer}.sqlite'}")  # each keyer's own station
+    with central.session() as s:
+        keyer_id = s.scalars(select(m.User.id).where(m.User.username == keyer)).one()
+        batches = {name: batch_id for name, batch_id in s.execute(select(m.Batch.name, m.Batch.id))}
+    return central, local, keyer_id, batches
+
+
+# --- driving the window --------------------------------------------------------------------------
+
+
+class _Probe:
+    """Counts paints of a widget (the page view's viewport, a line edit)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        paint = QEvent.Type.Paint
+
+        class Filter(QObject):
+            count = 0
+
+            def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt override)
+                if event.type() == paint:
+                    Filter.count += 1
+                return False
+
+        self._filter_type = Filter
+        self.filter = Filter()
+
+    @property
+    def count(self) -> int:
+        return self._filter_type.count
+
+
+def _actions(widget: Any) -> Iterator[tuple[str, Callable[[], None]]]:
+    """The key events that key the current document: ("char", send) per character and
+    ("enter", send) where the field does not move on by itself."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    session = widget.session
+    form = widget.form
+
+    def edit() -> Any:  # the keyer's field (the one with the focus)
+        return form.line_edit(form.current_path)
+
+    start = session.doc_index
+    for _ in range(len(session.paths()) + 2):
+        if session.unit_finished or session.doc_index != start:
+            return
+        where = (session.doc_index, session.path)
+        text = VALUES[session.path]
+        for char in text:
+            yield "char", lambda c=char: QTest.keyClick(edit(), c)
+        if (session.doc_index, session.path) == where and not session.unit_finished:
+            yield "enter", lambda: QTest.keyClick(edit(), Qt.Key.Key_Return)
+    raise AssertionError(f"document {start} did not finish at {session.path}")
+
+
+def _open(local: Any, unit_id: Any, keyer_id: Any, prefetch: bool) -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    from ui.keying_window import KeyingWidget
+    from ui.prefetch import PageCacheModel
+    from workstation.keying import KeyingSession
+
+    pages = PageCacheModel(local, prefetch=prefetch)
+    widget = KeyingWidget(local, lambda writer: KeyingSession.open(local, unit_id, keyer_id, writer=writer), pages=pages)
+    pages.setParent(widget)
+    widget.resize(1400, 900)
+    widget.show()
+    widget.activateWindow()
+    deadline = time.monotonic() + 30
+    while widget.page_view.page is None and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.001)
+    return widget
+
+
+def _close(widget: Any) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    widget.close_session()
+    widget.hide()
+    widget.deleteLater()
+    QApplication.processEvents()
+    # processEvents() outside an event loop leaves deferred deletes alone; the home's event loop
+    # would delete the closed view here.
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def _shown(widget: Any, probe: _Probe, paints_before: int) -> bool:
+    session = widget.session
+    doc = session.document
+    zone = session.field().zone
+    sha = doc.page_shas[(zone.page if zone else 1) - 1]
+    first = session.paths()[0]
+    return (
+        widget._shown_sha == sha and widget.page_view.page is not None and probe.count > paints_before
+        and widget.form.current_path == first and widget.form.line_edit(first).hasFocus()
+    )
+
+
+def _key_synchronously(widget: Any, next_ms: list[float], key_ms: list[float] | None) -> None:
+    """Key the whole unit, one event at a time, running the event loop after each."""
+    from PySide6.QtWidgets import QApplication
+
+    probe = _Probe()
+    widget.page_view.viewport().installEventFilter(probe.filter)
+    session = widget.session
+    while not session.unit_finished:
+        doc = session.doc_index
+        for kind, send in _actions(widget):
+            before = probe.count
+            started = time.perf_counter()
+            send()
+            if session.unit_finished:
+                break
+            if session.doc_index != doc:  # this key finished the document
+                deadline = started + 10
+                while not _shown(widget, probe, before) and time.perf_counter() < deadline:
+                    QApplication.processEvents()
+                next_ms.append((time.perf_counter() - started) * 1000)
+                break
+            QApplication.processEvents()  # the line edit repaints
+            if kind == "char" and key_ms is not None:
+                key_ms.append((time.perf_counter() - started) * 1000)
+    widget.page_view.viewport().removeEventFilter(probe.filter)
+
+
+def _key_on_timers(widget: Any) -> float:
+    """Key the unit with one key event every TYPIST_MS from a timer; the largest lateness of
+    a 1 ms timer meanwhile, in ms."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    session = widget.session
+    loop = QEventLoop()
+    lateness = [0.0]
+    last = [time.perf_counter()]
+
+    def on_probe() -> None:
+        now = time.perf_counter()
+        lateness[0] = max(lateness[0], (now - last[0]) * 1000 - 1.0)
+        last[0] = now
+
+    def events() -> Iterator[Callable[[], None]]:
+        while not session.unit_finished:
+            for _kind, send in _actions(widget):
+                yield send
+
+    pending = events()
+
+    def on_typist() -> None:
+        try:
+            next(pending)()
+        except StopIteration:
+            loop.quit()
+
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.setInterval(1)
+    probe.timeout.connect(on_probe)
+    typist = QTimer()
+    typist.setTimerType(Qt.TimerType.PreciseTimer)
+    typist.setInterval(TYPIST_MS)
+    typist.timeout.connect(on_typist)
+    last[0] = time.perf_counter()
+    probe.start()
+    typist.start()
+    loop.exec()
+    probe.stop()
+    typist.stop()
+    return lateness[0]
+
+
+def _rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/statm") as f:
+        resident_pages = int(f.read().split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _decoder_pids() -> list[int]:
+    from ui.prefetch import PageDecoder
+
+    executor = PageDecoder.shared()._executor
+    return list(getattr(executor, "_processes", None) or {}) if executor is not None else []
+
+
+def measure(workdir: Path, part: str) -> dict[str, Any]:
+    """A child process: key one part of the plan on the station the parent built."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings, qInstallMessageHandler
+
+    from ui.app import make_application
+    from ui.runner import wait_for_background
+    from workstation.sync import claim_and_pull
+
+    def quiet(kind: Any, context: Any, message: str) -> None:
+        if "propagateSizeHints" not in message:  # the offscreen platform says so for every window
+            sys.stderr.write(f"Qt: {message}\n")
+
+    qInstallMessageHandler(quiet)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(workdir / "qsettings"))
+    started = time.perf_counter()
+    pass_no, keyer, plan = PARTS[part]
+    central, local, keyer_id, batches = _open_station(workdir, keyer)
+    make_application(["bench"])
+    next_on: list[float] = []
+    next_off: list[float] = []
+    keys: list[float] = []
+    stalls: list[float] = []
+    pages = 0
+    for batch, count, prefetch, purpose in plan:
+        claim, _ = claim_and_pull(central, local, keyer_id, batch_id=batches[batch], pass_no=pass_no,
+                                  max_documents=count)
+        assert len(claim.document_ids) == count
+        widget = _open(local, claim.unit_id, keyer_id, prefetch)
+        if purpose == "stall":
+            stalls.append(_key_on_timers(widget))
+        else:
+            target = next_off if purpose == "baseline" else next_on
+            _key_synchronously(widget, target, keys if purpose == "next" else None)
+        pages += sum(len(d.page_shas) for d in widget.session.documents)
+        _close(widget)
+        wait_for_background(30_000)
+    gc.collect()
+    measured = {
+        "next_on": next_on, "next_off": next_off, "keys": keys, "stalls": stalls, "pages": pages,
+        "app_mb": _rss_mb(), "decoder_mb": sum(_rss_mb(pid) for pid in _decoder_pids()),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "keyed_s": time.perf_counter() - started,
+    }
+    central.dispose()
+    local.dispose()
+    return measured
+
+
+def _child(workdir: Path, part: str) -> dict[str, Any]:
+    out = workdir / f"keying_ui_{part}.json"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_keying_ui", str(workdir), part, str(out)],
+                   cwd=root, env=env, check=True)
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+def run(report: Report) -> None:
+    started = time.perf_counter()
+    build_station(report.workdir)
+    setup_s = time.perf_counter() - started
+    speed = _child(report.workdir, "speed")
+    memory = _child(report.workdir, "memory")
+    on, off = _p(speed["next_on"], 0.95), _p(speed["next_off"], 0.95)
+    report.figure("next_document_ms", on, "ms", target="<= 16", baseline=off, ratio=off / on,
+                  documents=len(speed["next_on"]), p50=round(_p(speed["next_on"], 0.5), 2))
+    report.figure("keystroke_ms", _p(speed["keys"], 0.99), "ms", target="<= 4", keys=len(speed["keys"]),
+                  p50=round(_p(speed["keys"], 0.5), 3))
+    report.figure("gui_stall_ms", max(memory["stalls"]), "ms", target="<= 16", documents=100,
+                  typist_ms=TYPIST_MS)
+    report.figure("rss_mb_500_pages", memory["app_mb"] + memory["decoder_mb"], "MB", target="<= 300",
+                  pages=memory["pages"], app_mb=round(memory["app_mb"]), decoder_mb=round(memory["decoder_mb"]),
+                  app_peak_mb=round(memory["peak_mb"]), setup_s=round(setup_s),
+                  keyed_s=round(speed["keyed_s"] + memory["keyed_s"]))
+
+
+if __name__ == "__main__":
+    result = measure(Path(sys.argv[1]), sys.argv[2])
+    Path(sys.argv[3]).write_text(json.dumps(result), encoding="utf-8")
