@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QResizeEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -158,6 +158,48 @@ class FieldLineEdit(QLineEdit):
             self._form._on_edit_focused(self)
 
 
+class HelpLineWidget(QFrame):
+    """The help line under the form: up to two lines of wrapped text in a fixed height.
+
+    Painted here rather than by a word-wrapped QLabel: a QLabel's new text makes the form's
+    layout ask it for its height again, and the whole form is laid out and painted on every
+    field change. This one only repaints itself.
+
+    Signals: none.
+    """
+
+    PADDING_X, PADDING_Y = 14, 6
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("helpLine")
+        self._text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.ensurePolished()
+        self.setFixedHeight(2 * self.fontMetrics().lineSpacing() + 2 * self.PADDING_Y + 4)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name, for the callers)
+        if text != self._text:
+            self._text = text
+            self.setToolTip(text)  # the whole text, when two lines do not hold it
+            self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(200, self.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        area = self.contentsRect().adjusted(self.PADDING_X, self.PADDING_Y, -self.PADDING_X, -self.PADDING_Y)
+        painter.drawText(area, int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                         self._text)
+        painter.end()
+
+
 @dataclass
 class _FieldRow:
     """The widgets of one field and the state last shown in them."""
@@ -239,6 +281,9 @@ class FormWidget(QWidget):
         self._scroll.setWidget(self._column)
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Always there: a form about as tall as the view would otherwise gain and lose the scroll
+        # bar as rows change, and every time all rows would be laid out and painted again.
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
@@ -251,10 +296,7 @@ class FormWidget(QWidget):
         self._callout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self._callout.hide()
 
-        self.help_line = QLabel()
-        self.help_line.setObjectName("helpLine")
-        self.help_line.setWordWrap(True)
-        self.help_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.help_line = HelpLineWidget()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -262,12 +304,6 @@ class FormWidget(QWidget):
         layout.addWidget(self._title)
         layout.addWidget(self._scroll, 1)
         layout.addWidget(self.help_line)
-        # Two lines, always: help texts differ in length from field to field, and a help line
-        # growing or shrinking would resize the scroll area and repaint the whole form.
-        self.help_line.ensurePolished()
-        margins = self.help_line.contentsMargins()
-        self.help_line.setFixedHeight(2 * self.help_line.fontMetrics().lineSpacing() + margins.top()
-                                      + margins.bottom() + 16)
 
         self._label_natural = self._measure_label_width()
         self._label_width = self._label_natural

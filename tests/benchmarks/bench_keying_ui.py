@@ -267,24 +267,30 @@ def _key_synchronously(widget: Any, next_ms: list[float], key_ms: list[float] | 
     widget.page_view.viewport().removeEventFilter(probe.filter)
 
 
-def _key_on_timers(widget: Any) -> float:
+def _key_on_timers(widget: Any) -> tuple[float, list[tuple[float, str]]]:
     """Key the unit with one key event every TYPIST_MS from a timer; the largest lateness of
-    a 1 ms timer meanwhile, in ms."""
+    a 1 ms timer meanwhile, in ms, and the worst few with the key that came before them."""
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     session = widget.session
     loop = QEventLoop()
     lateness = [0.0]
     last = [time.perf_counter()]
+    worst: list[tuple[float, str]] = []
+    current = [""]
 
     def on_probe() -> None:
         now = time.perf_counter()
-        lateness[0] = max(lateness[0], (now - last[0]) * 1000 - 1.0)
+        late = (now - last[0]) * 1000 - 1.0
+        lateness[0] = max(lateness[0], late)
+        if late > 8:
+            worst.append((round(late, 1), current[0]))
         last[0] = now
 
     def events() -> Iterator[Callable[[], None]]:
         while not session.unit_finished:
-            for _kind, send in _actions(widget):
+            for kind, send in _actions(widget):
+                current[0] = f"doc {session.doc_index + 1} {session.path} {kind}"
                 yield send
 
     pending = events()
@@ -309,7 +315,7 @@ def _key_on_timers(widget: Any) -> float:
     loop.exec()
     probe.stop()
     typist.stop()
-    return lateness[0]
+    return lateness[0], sorted(worst, reverse=True)[:5]
 
 
 def _rss_mb(pid: int | str = "self") -> float:
@@ -356,7 +362,9 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
         assert len(claim.document_ids) == count
         widget = _open(local, claim.unit_id, keyer_id, prefetch)
         if purpose == "stall":
-            stalls.append(_key_on_timers(widget))
+            stall, worst = _key_on_timers(widget)
+            stalls.append(stall)
+            print(f"# {batch}: worst GUI stalls (ms, the key before): {worst}", file=sys.stderr)
         else:
             target = next_off if purpose == "baseline" else next_on
             _key_synchronously(widget, target, keys if purpose == "next" else None)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 
 from ui import keys
 from ui.formview import FormWidget, describe
@@ -149,20 +149,20 @@ def test_field_state_shows_flag_issues_saved_and_override(qtbot, form: FormWidge
         saved=False,
     )
     row = form.line_edit("billing_npi").parentWidget()
-    message = row.findChild(type(form.help_line), "fieldMessage")
+    message = row.findChild(QLabel, "fieldMessage")
     assert message.isVisibleTo(form) and "check digit" in message.text()
     form.set_field_state("billing_npi", "1234567893", "", (), saved=True)
     assert not message.isVisibleTo(form)
     assert form.field_state("billing_npi")["saved"] is True
-    badge = row.findChild(type(form.help_line), "flagBadge")
+    badge = row.findChild(QLabel, "flagBadge")
     form.set_field_state("diagnosis_2", "", "illegible", (), saved=True)
-    diag_badge = form.line_edit("diagnosis_2").parentWidget().findChild(type(form.help_line), "flagBadge")
+    diag_badge = form.line_edit("diagnosis_2").parentWidget().findChild(QLabel, "flagBadge")
     assert diag_badge.isVisibleTo(form) and diag_badge.text() == "ILLEGIBLE"
     assert not badge.isVisibleTo(form)
     form.set_field_state("diagnosis_2", "", "blank")
     assert diag_badge.text() == "BLANK"
     form.set_field_state("patient_zip", "6270", "", ("Five digits.",), overridden=True)
-    override = form.line_edit("patient_zip").parentWidget().findChild(type(form.help_line), "overrideBadge")
+    override = form.line_edit("patient_zip").parentWidget().findChild(QLabel, "overrideBadge")
     assert override.isVisibleTo(form)
     assert form.field_state("patient_zip") == {
         "text": "6270", "flag": "", "issues": "Five digits.", "saved": False, "overridden": True,
@@ -246,7 +246,7 @@ def test_describe_tells_what_a_field_takes(cms1500: FormTemplate) -> None:
 def test_the_current_fields_issues_float_under_it_and_go_into_its_row_when_left(qtbot, form: FormWidget) -> None:
     form.focus_path("patient_zip")
     frame = form.line_edit("patient_zip").parentWidget()
-    message = frame.findChild(type(form.help_line), "fieldMessage")
+    message = frame.findChild(QLabel, "fieldMessage")
     height = frame.height()
     form.set_field_state("patient_zip", "627", "", ("Five digits.",))  # while typing
     QApplication.processEvents()
