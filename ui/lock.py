@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from ui.login import Actor
-from ui.runner import report_bug, run_in_background
-from workstation.errors import KnownError
+from ui.passwordprompt import PasswordPrompt
+from ui.runner import run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class IdleWatcher(QObject):
         self.idle_reached.emit()
 
 
-class LockScreenWidget(QWidget):
+class LockScreenWidget(PasswordPrompt, QWidget):
     """What a locked station shows: who is logged in, a password field, and a way out for others.
 
     Signals:
@@ -226,31 +226,8 @@ class LockScreenWidget(QWidget):
         self.reset()
         self.unlock_succeeded.emit()
 
-    def _on_check_failed(self, error: BaseException) -> None:
-        self._set_checking(False)
-        self.password_edit.clear()
-        self.password_edit.setFocus()
-        if isinstance(error, KnownError):
-            message = str(error)
-            self._show_message(message)
-            self.unlock_failed.emit(message)
-            return
-        self._show_message("The password could not be checked because of an error in the program.")
-        report_bug(error)
+    def _inputs(self) -> tuple[QWidget, ...]:
+        return (self.password_edit, self.unlock_button)
 
-    def _set_checking(self, checking: bool) -> None:
-        self._checking = checking
-        self.password_edit.setEnabled(not checking)
-        self.unlock_button.setEnabled(not checking)
-        if checking:
-            self._show_message("Checking...", error=False)
-
-    def _show_message(self, text: str, *, error: bool = True) -> None:
-        self.message_label.setText(text)
-        self.message_label.setProperty("error", error and bool(text))
-        self.message_label.style().unpolish(self.message_label)
-        self.message_label.style().polish(self.message_label)
-
-    @property
-    def message(self) -> str:
-        return self.message_label.text()
+    def _refused(self, message: str) -> None:
+        self.unlock_failed.emit(message)

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from ui.crash import APP_TITLE
-from ui.runner import report_bug, run_in_background
-from workstation.errors import KnownError
+from ui.passwordprompt import PasswordPrompt
+from ui.runner import run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Actor(Protocol):
 Authenticate = Callable[[str, str], Actor]
 
 
-class LoginDialog(QDialog):
+class LoginDialog(PasswordPrompt, QDialog):
     """Asks for user name and password and checks them with the injected `authenticate`.
 
     Wrong credentials (or any known error, such as an unreachable database) are shown in the
@@ -57,6 +57,7 @@ class LoginDialog(QDialog):
 
     login_succeeded = Signal(object)
     login_failed = Signal(str)
+    _bug_text = "The login could not be checked because of an error in the program."
 
     def __init__(self, authenticate: Authenticate, parent: QWidget | None = None, *, username: str = "") -> None:
         super().__init__(parent)
@@ -161,31 +162,8 @@ class LoginDialog(QDialog):
         self.login_succeeded.emit(actor)
         self.accept()
 
-    def _on_check_failed(self, error: BaseException) -> None:
-        self._set_checking(False)
-        self.password_edit.clear()
-        self.password_edit.setFocus()
-        if isinstance(error, KnownError):
-            message = str(error)
-            self._show_message(message)
-            self.login_failed.emit(message)
-            return
-        self._show_message("The login could not be checked because of an error in the program.")
-        report_bug(error)
+    def _inputs(self) -> tuple[QWidget, ...]:
+        return (self.username_edit, self.password_edit, self.login_button)
 
-    def _set_checking(self, checking: bool) -> None:
-        self._checking = checking
-        for widget in (self.username_edit, self.password_edit, self.login_button):
-            widget.setEnabled(not checking)
-        if checking:
-            self._show_message("Checking...", error=False)
-
-    def _show_message(self, text: str, *, error: bool = True) -> None:
-        self.message_label.setText(text)
-        self.message_label.setProperty("error", error and bool(text))
-        self.message_label.style().unpolish(self.message_label)
-        self.message_label.style().polish(self.message_label)
-
-    @property
-    def message(self) -> str:
-        return self.message_label.text()
+    def _refused(self, message: str) -> None:
+        self.login_failed.emit(message)
