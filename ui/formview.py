@@ -281,9 +281,6 @@ class FormWidget(QWidget):
         self._scroll.setWidget(self._column)
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Always there: a form about as tall as the view would otherwise gain and lose the scroll
-        # bar as rows change, and every time all rows would be laid out and painted again.
-        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
@@ -295,6 +292,7 @@ class FormWidget(QWidget):
         self._callout.setTextFormat(Qt.TextFormat.PlainText)
         self._callout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self._callout.hide()
+        self._callout.ensurePolished()  # styled now, not on the first key press that shows it
 
         self.help_line = HelpLineWidget()
 
@@ -476,8 +474,14 @@ class FormWidget(QWidget):
         top = frame.mapTo(self._column, QPoint(0, 0)).y()
         bottom = top + frame.height()
         margin = min(24, view_height // 6)
-        if top >= bar.value() + margin and bottom <= bar.value() + view_height - margin:
-            return
+        shown_top, shown_bottom = bar.value(), bar.value() + view_height
+        if top >= shown_top and bottom <= shown_bottom:
+            # In view. Near an edge it scrolls on, to show what comes next, but only when that
+            # shows a margin's worth more: a form a little taller than the view stays put.
+            near_bottom = bottom > shown_bottom - margin and bar.maximum() - bar.value() >= margin
+            near_top = top < shown_top + margin and bar.value() - bar.minimum() >= margin
+            if not (near_bottom or near_top):
+                return
         if frame.height() >= view_height - 2 * margin:
             bar.setValue(top - margin)
         else:
@@ -611,6 +615,8 @@ class FormWidget(QWidget):
         message.setObjectName("fieldMessage")
         message.setWordWrap(True)
         message.setVisible(False)
+        for hidden in (flag_badge, override_badge, message):
+            hidden.ensurePolished()  # styled while the form is built, not when first shown
 
         grid = QGridLayout(frame)
         grid.setContentsMargins(8, 3, 6, 3)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+import sys
 import time
 from collections.abc import Callable
 
@@ -45,16 +46,26 @@ NOT_SAVED_TEXT = (
 SessionFactory = Callable[[Callable[[SaveJob], None]], KeyingSession]
 
 
-def _settle_garbage() -> None:
-    """Collect now and set what survives aside from the collector (`gc.freeze`).
+KEYING_SWITCH_INTERVAL_S = 0.001
 
-    A full collection walks every object of the process (tens of milliseconds); when Python
-    started one in the middle of keying, the GUI stood still for that long. Opening a unit is a
-    pause anyway, so the collection happens there, and later ones only walk what the keying made
-    since. Unfrozen first, so what an earlier unit left behind can still be collected."""
+
+def _tune_for_keying() -> None:
+    """Settings for a process that keys (process-wide, set when a unit opens).
+
+    Garbage: a full collection walks every object of the process (tens of milliseconds); when
+    Python started one in the middle of keying, the GUI stood still for that long. Opening a
+    unit is a pause anyway, so the collection happens there (`gc.freeze` then sets what
+    survives aside, and later collections only walk what the keying made since; unfrozen
+    first, so what an earlier unit left behind can still be collected).
+
+    Threads: the writer and pool threads run Python too; the GUI thread waiting for the GIL
+    waits up to the switch interval (5 ms by default) for them to let go. 1 ms keeps a key's
+    echo and a new document within a frame while a field is being saved."""
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    if sys.getswitchinterval() > KEYING_SWITCH_INTERVAL_S:
+        sys.setswitchinterval(KEYING_SWITCH_INTERVAL_S)
 
 
 class KeyingWidget(QWidget):
@@ -95,6 +106,10 @@ class KeyingWidget(QWidget):
         self._retry.setSingleShot(True)
         self._retry.setInterval(RETRY_MS)
         self._retry.timeout.connect(self._on_retry_timeout)
+        self._prefetch_again = QTimer(self)
+        self._prefetch_again.setSingleShot(True)
+        self._prefetch_again.setInterval(0)
+        self._prefetch_again.timeout.connect(self._on_prefetch_again_timeout)
         self.pages = pages or PageCacheModel(local, parent=self)
         self.pages.page_ready.connect(self._on_pages_page_ready)
         self.pages.page_failed.connect(self._on_pages_page_failed)
@@ -162,7 +177,7 @@ class KeyingWidget(QWidget):
         self.status.set_save_state(SAVED)
         self._open_document()
         self._show_figures()
-        _settle_garbage()
+        _tune_for_keying()
 
     # --- setup ---------------------------------------------------------------------------------
 
@@ -209,7 +224,10 @@ class KeyingWidget(QWidget):
         self.document_opened.emit(session.doc_index)
 
     def _prefetch(self) -> None:
-        """Decode the current document's other pages and the next documents' pages."""
+        """Decode the current document's other pages and the next documents' pages (once the
+        view is shown: only then is the width known that pages are decoded for)."""
+        if not self.isVisible():
+            return
         session = self.session
         index = session.doc_index
         wanted = list(session.document.page_shas)
@@ -532,6 +550,10 @@ class KeyingWidget(QWidget):
         self.close_session()
         super().closeEvent(event)
 
+    def _on_prefetch_again_timeout(self) -> None:
+        if not self.session.unit_finished and not self._closed:
+            self._prefetch()
+
     def _on_page_view_fit_width_changed(self, _pixels: int) -> None:
         self._remember_display_width()
 
@@ -549,7 +571,8 @@ class KeyingWidget(QWidget):
             return
         self.pages.display_width = width
         if self.isVisible() and not self.session.unit_finished:
-            self._prefetch()
+            # After the layout has settled (a window being shown is resized a few times).
+            self._prefetch_again.start()
 
     # --- pages ---------------------------------------------------------------------------------
 
