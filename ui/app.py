@@ -81,20 +81,21 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def central_authenticator(ctx: "CliContext", check: Callable[..., Actor] | None = None) -> Authenticate:
-    """Checks a login against the central database (runs in the background).
+    """Checks a login against the central database (runs in the background); while it cannot
+    be reached, against this station's copy of a keyer's account (workstation.auth.login_station).
 
-    `check(store, username, password)` defaults to workstation.auth.authenticate, which commits
-    failed attempts itself (the lockout counts them)."""
+    `check(store, username, password)` replaces the central check (tests). Failed attempts are
+    committed by the check itself (the lockout counts them)."""
 
     policy = _login_policy(_settings(ctx))
 
     def authenticate(username: str, password: str) -> Actor:
-        if check is None:
-            from workstation.auth import authenticate as verify
+        if check is not None:
+            checked: Actor = check(ctx.central(), username, password)
+            return checked
+        from workstation.auth import login_station
 
-            actor: Actor = verify(ctx.central(), username, password, **policy)
-        else:
-            actor = check(ctx.central(), username, password)
+        actor: Actor = login_station(ctx.central, ctx.local, username, password, **policy)  # type: ignore[arg-type]
         return actor
 
     return authenticate

@@ -274,6 +274,38 @@ def unlock_station(central: Callable[[], Store], local: Callable[[], Store] | No
     unlock(store, actor, password, now=now, max_failures=max_failures, lockout=lockout)
 
 
+def login_station(central: Callable[[], Store], local: Callable[[], Store] | None, username: str, password: str, *,
+                  now: dt.datetime | None = None, max_failures: int = MAX_FAILURES,
+                  lockout: dt.timedelta = LOCKOUT) -> Actor:
+    """A login at a station: against the central database; when it cannot be reached, against
+    the copy of the account the station pulled with the keyer's work, so a keyer whose desktop
+    restarted during an outage can go on keying the units it holds.
+
+    Offline, failures count (and lock) in the station's copy and the login is audited there as
+    "login.offline". Someone who never claimed work here has no copy and is told to wait.
+    """
+    try:
+        return authenticate(central(), username, password, now=now, max_failures=max_failures, lockout=lockout)
+    except DatabaseUnavailable:
+        pass
+    except (OperationalError, InterfaceError):
+        log.info("central database unreachable; checking the login against this station's copy")
+    offline = DatabaseUnavailable(
+        "The central database cannot be reached, and this station holds no copy of this account "
+        "(only keyers who claimed work here can log in while it is down).",
+        "Check the network, or wait until the central database is back, then log in again.")
+    if local is None:
+        raise offline
+    store = local()
+    with store.session() as s:
+        if s.scalars(select(m.User.id).where(m.User.username == username.strip())).first() is None:
+            raise offline
+    actor = authenticate(store, username, password, now=now, max_failures=max_failures, lockout=lockout,
+                         action="login.offline")
+    log.info("user %s logged in offline, against this station's copy of the account", actor.username)
+    return actor
+
+
 def verify_password(store: Store, actor: Actor, password: str) -> bool:
     """`unlock` as a yes or no."""
     try:

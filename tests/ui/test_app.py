@@ -129,3 +129,18 @@ def test_central_authenticator_checks_against_the_central_database(ctx: CliConte
     store, username, password = seen[0]
     assert (username, password) == ("asha", "pw")
     assert store is ctx.central() and Path(ctx.ws.central_db).exists()
+
+
+def test_the_login_falls_back_to_this_stations_copy_of_the_account_while_offline(ws: Workspace) -> None:
+    from workstation import auth
+    from workstation import models as m
+
+    offline_ctx = CliContext(ws=ws, central_url="postgresql+psycopg://127.0.0.1:1/central")
+    with offline_ctx.local().transaction() as s:  # as a pull of asha's work left it
+        s.add(m.User(username="asha", display_name="Asha", role="keyer",
+                     password_hash=auth.hash_password("s3cret-pass")))
+    authenticate = app_module.central_authenticator(offline_ctx)
+    assert authenticate("asha", "s3cret-pass").username == "asha"
+    with pytest.raises(auth.DatabaseUnavailable, match="holds no copy"):
+        authenticate("qa1", "whatever-pw")
+    offline_ctx.close()

@@ -217,3 +217,37 @@ def test_an_offline_station_unlocks_against_the_account_it_pulled(central: Store
         auth.unlock_station(unreachable, lambda: local, asha, "not-her-pass")
     auth.unlock_station(lambda: central, lambda: local, asha, "s3cret-pass")  # online: centrally
     assert actions(central)[-1] == "station.unlock"
+
+
+def _unreachable() -> Store:
+    from workstation.errors import DatabaseUnavailable
+
+    raise DatabaseUnavailable("The central database at db.example cannot be reached.")
+
+
+def test_a_keyer_logs_in_offline_against_the_account_their_station_pulled(
+        central: Store, local: Store, admin: auth.Actor) -> None:
+    from workstation import sync, work
+    from workstation.errors import DatabaseUnavailable
+    from tests.workstation.centralseed import seed_batch
+
+    asha = auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    auth.create_user(central, admin, "ravi", "keyer", "other-pass1")
+    batch = seed_batch(central, documents=2)
+    sync.pull(central, local, work.claim(central, asha.id, batch_id=batch.batch_id, pass_no=1))
+
+    # Online, the central database decides, not the station's copy.
+    assert auth.login_station(lambda: central, lambda: local, "asha", "s3cret-pass").id == asha.id
+    # The link is down: asha's station holds her account, so she can log in and key what she holds.
+    offline = auth.login_station(_unreachable, lambda: local, "asha", "s3cret-pass")
+    assert (offline.id, offline.role) == (asha.id, "keyer")
+    with pytest.raises(AuthError, match="user name or password is wrong"):
+        auth.login_station(_unreachable, lambda: local, "asha", "wrong-pass")
+    with local.session() as s:  # counted toward the lockout on the station, and audited there
+        assert s.scalars(select(m.User.failed_logins).where(m.User.id == asha.id)).one() == 1
+        assert {"login.offline", "login.failed"} <= set(s.scalars(select(m.AuditEvent.action)))
+    # Ravi never claimed work here: no copy, so a plain sentence instead of a login.
+    with pytest.raises(DatabaseUnavailable, match="holds no copy of this account"):
+        auth.login_station(_unreachable, lambda: local, "ravi", "other-pass1")
+    with pytest.raises(DatabaseUnavailable, match="holds no copy"):
+        auth.login_station(_unreachable, None, "asha", "s3cret-pass")
