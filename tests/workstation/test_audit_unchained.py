@@ -7,6 +7,7 @@ flush each; they hold the lock in shared mode instead and leave their events' ha
 
 from __future__ import annotations
 
+import csv
 import threading
 import time
 from collections.abc import Iterator
@@ -189,6 +190,21 @@ def test_cli_verify_chains_the_newest_events_first(pg_central: Store, pg_schema_
     assert main(["--central", pg_schema_url, "audit", "verify"]) == 0
     assert f"{count} events, chain intact" in capsys.readouterr().out
     assert all(e.hash for e in _events(pg_central))
+
+
+@pytest.mark.pg
+@pytest.mark.usefixtures("no_periodic_chaining")
+def test_cli_export_chains_the_newest_events_first(pg_central: Store, pg_schema_url: str, tmp_path: Path) -> None:
+    ann = add_user(pg_central, "ann")
+    batch = seed_batch(pg_central, documents=2)
+    work.claim(pg_central, ann, batch_id=batch.batch_id, pass_no=1)
+    out = tmp_path / "audit.csv"
+    assert main(["--central", pg_schema_url, "audit", "export", "--out", str(out)]) == 0
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    claims = [row for row in rows if row["action"] == "work.claim"]
+    assert len(claims) == 1
+    assert claims[0]["hash"] and claims[0]["prev_hash"], "an exported event lacks its hashes"
 
 
 @pytest.mark.pg

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         print(f"{result.events - 1} events before it are intact.")
         return 1
     by = acting(args, ctx)
+    audit.chain_pending(central.engine)  # so every exported event carries its hashes
     with central.transaction() as s:
         count = audit.export_csv(s, args.out, by=by)
     print(f"wrote {count} audit events to {args.out}")
