@@ -40,6 +40,8 @@ from workstation.store import Store
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 8
+# The rules `check_password_rules` enforces, said once for a form that asks for a new password.
+PASSWORD_RULES = f"At least {MIN_PASSWORD_LENGTH} characters, with no space at the start or end."
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
 _hasher = PasswordHasher()

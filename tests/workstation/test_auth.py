@@ -105,6 +105,14 @@ def test_admin_resets_passwords_and_unlocks(central: Store, admin: auth.Actor) -
     assert auth.authenticate(central, "asha", "my-own-choice")
 
 
+def test_the_password_rules_sentence_says_what_the_check_enforces() -> None:
+    assert f"{auth.MIN_PASSWORD_LENGTH} characters" in auth.PASSWORD_RULES and "space" in auth.PASSWORD_RULES
+    auth.check_password_rules("x" * auth.MIN_PASSWORD_LENGTH)
+    for bad in ("x" * (auth.MIN_PASSWORD_LENGTH - 1), " " + "x" * auth.MIN_PASSWORD_LENGTH):
+        with pytest.raises(KnownError):
+            auth.check_password_rules(bad)
+
+
 def test_disabled_accounts_cannot_log_in_and_roles_change(central: Store, admin: auth.Actor) -> None:
     auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
     auth.set_active(central, admin, "asha", False)
