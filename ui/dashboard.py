@@ -305,6 +305,10 @@ class DashboardWidget(QWidget):
 
     # --- refreshing ------------------------------------------------------------------------------
 
+    def help_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """F1: the dashboard's keys."""
+        return [("Dashboard", [("F5", "Refresh the figures now"), ("Tab", "Move between filters, tables and charts")])]
+
     def refresh(self) -> None:
         """Fetch the figures in the background; a refresh asked for meanwhile runs after it."""
         if self._day(self.from_edit) > self._day(self.to_edit):

@@ -1,14 +1,16 @@
 """F1: the list of keys, laid over the window it belongs to.
 
-Read from ui.keys, the same table the form and the window use, so it cannot go stale. Any key
-closes it again and focus goes back where it was: the keyer never has to reach for the mouse.
+Each page lists its own keys from the same table its shortcuts are made from (the keying station's
+from ui.keys, the QA station's from its action table), so the list cannot go stale; the main
+window asks the page on screen (`help_groups()`) each time F1 opens it. Any key closes it again
+and focus goes back where it was: the keyer never has to reach for the mouse.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from ui import keys
 
@@ -24,7 +26,7 @@ class HelpOverlayWidget(QWidget):
 
     closed = Signal()
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, groups: keys.HelpGroups | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("helpOverlay")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -34,13 +36,45 @@ class HelpOverlayWidget(QWidget):
         card.setObjectName("helpCard")
         title = QLabel("Keys")
         title.setObjectName("helpTitle")
-        hint = QLabel("Press any key to go back to keying.")
+        hint = QLabel("Press any key to go back to work.")
         hint.setObjectName("helpHint")
 
-        columns = QHBoxLayout()
-        columns.setSpacing(32)
-        groups = keys.help_rows()
-        for chunk in _two_columns(groups):
+        self._columns = QHBoxLayout()
+        self._columns.setSpacing(32)
+        self._groups: keys.HelpGroups = []
+        self.set_groups(keys.help_rows() if groups is None else groups)
+
+        card_layout = QVBoxLayout(card)
+        card_layout.setContentsMargins(28, 20, 28, 20)
+        card_layout.setSpacing(12)
+        card_layout.addWidget(title)
+        card_layout.addLayout(self._columns)
+        card_layout.addWidget(hint)
+
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(1)
+
+        parent.installEventFilter(self)
+        self.hide()
+
+    def set_groups(self, groups: keys.HelpGroups) -> None:
+        """List these keys (two columns, split where they come out closest in height)."""
+        if groups == self._groups:
+            return
+        self._groups = [(group, list(rows)) for group, rows in groups]
+        while self._columns.count():
+            item = self._columns.takeAt(0)
+            layout = item.layout() if item is not None else None
+            if layout is not None:
+                _clear(layout)
+                layout.deleteLater()
+        for chunk in _two_columns(self._groups):
             grid = QGridLayout()
             grid.setHorizontalSpacing(16)
             grid.setVerticalSpacing(4)
@@ -57,26 +91,11 @@ class HelpOverlayWidget(QWidget):
                     grid.addWidget(QLabel(label), line, 1)
                     line += 1
             grid.setRowStretch(line, 1)
-            columns.addLayout(grid)
+            self._columns.addLayout(grid)
 
-        card_layout = QVBoxLayout(card)
-        card_layout.setContentsMargins(28, 20, 28, 20)
-        card_layout.setSpacing(12)
-        card_layout.addWidget(title)
-        card_layout.addLayout(columns)
-        card_layout.addWidget(hint)
-
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(1)
-
-        parent.installEventFilter(self)
-        self.hide()
+    @property
+    def groups(self) -> keys.HelpGroups:
+        return self._groups
 
     def toggle(self) -> None:
         if self.isVisible():
@@ -127,10 +146,16 @@ class HelpOverlayWidget(QWidget):
         painter.end()
 
 
-HelpGroups = list[tuple[str, list[tuple[str, str]]]]
+def _clear(layout: QLayout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.hide()  # at once: the deletion waits for the event loop
+            widget.deleteLater()
 
 
-def _two_columns(groups: HelpGroups) -> tuple[HelpGroups, HelpGroups]:
+def _two_columns(groups: keys.HelpGroups) -> tuple[keys.HelpGroups, keys.HelpGroups]:
     """Split the groups where the two columns come out closest in height."""
     sizes = [len(rows) + 1 for _, rows in groups]
     total = sum(sizes)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from ui import keys
 from ui.keying_window import KeyingWidget
 from ui.login import Actor
 from ui.prefetch import PageDecoder
@@ -255,6 +256,13 @@ class KeyingHomeWidget(QStackedWidget):
         refresh = QShortcut(QKeySequence("F5"), home)
         refresh.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         refresh.activated.connect(self.refresh)
+
+    def help_groups(self) -> keys.HelpGroups:
+        """F1: the keying station's keys while a unit is open, the work list's otherwise."""
+        if self.keying is not None and self.currentWidget() is self.keying:
+            return keys.help_rows()
+        return [("Work", [("Enter", "Start keying the selected work"), ("Up / Down", "Choose the work"),
+                          ("F5", "Read the work list again")])]
 
     # --- the lists -----------------------------------------------------------------------------
 

@@ -96,8 +96,12 @@ def binding(action: str) -> KeyBinding:
     raise KeyError(action)
 
 
-def help_rows() -> list[tuple[str, list[tuple[str, str]]]]:
-    """(group, [(keys, what it does)]) in table order, for the F1 overlay.
+HelpGroups = list[tuple[str, list[tuple[str, str]]]]
+"""What the F1 overlay lists: (group, [(keys as shown, what they do)]) in order."""
+
+
+def help_rows() -> HelpGroups:
+    """The keying station's keys: (group, [(keys, what it does)]) in table order, for the F1 overlay.
 
     The four pan actions share one line ("Alt+Arrows")."""
     groups: dict[str, list[tuple[str, str]]] = {}

@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         keys_action = help_menu.addAction("&Keys")
         keys_action.setShortcuts([QKeySequence(k) for k in keys.binding(keys.HELP).keys])
-        keys_action.triggered.connect(self.help_overlay.toggle)
+        keys_action.triggered.connect(self.toggle_help)
         about = help_menu.addAction("&About")
         about.triggered.connect(self._on_about_triggered)
 
@@ -118,6 +118,22 @@ class MainWindow(QMainWindow):
             if widget is current:
                 return key
         return ""
+
+    # --- F1 ----------------------------------------------------------------------------------
+
+    def help_groups(self) -> keys.HelpGroups:
+        """The keys of the page on screen (its `help_groups()`), then the window's own."""
+        provider = getattr(self._stack.currentWidget(), "help_groups", None)
+        groups: keys.HelpGroups = list(provider()) if callable(provider) else []
+        window_rows = [(keys.binding(keys.HELP).display, keys.binding(keys.HELP).label), ("Ctrl+Q", "Quit")]
+        groups = [(group, [row for row in rows if row[0] != window_rows[0][0]]) for group, rows in groups]
+        return [(group, rows) for group, rows in groups if rows] + [("Window", window_rows)]
+
+    def toggle_help(self) -> None:
+        """F1: show or hide the list of keys of the page on screen."""
+        if not self.help_overlay.isVisible():
+            self.help_overlay.set_groups(self.help_groups())
+        self.help_overlay.toggle()
 
     # --- the station lock ----------------------------------------------------------------------
 

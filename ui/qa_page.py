@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
+from ui.keys import HelpGroups
 from ui.login import Actor as LoginActor
 from ui.qa_station import QaStationWidget
 from ui.runner import report_bug, run_in_background
@@ -106,6 +107,12 @@ class QaPageWidget(QWidget):
         if app is not None:
             app.aboutToQuit.connect(self._on_app_about_to_quit)
         self.open_station()
+
+    def help_groups(self) -> HelpGroups:
+        """F1: the station's keys once it is open; until then, Try again."""
+        if self.station is not None:
+            return self.station.help_groups()
+        return [("QA review", [("F5", "Try again to reach the central database")])]
 
     @property
     def status_message(self) -> str:

@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.keys import HelpGroups
 from ui.pageview import PageViewWidget
 from ui.qa_batchview import QaBatchViewWidget
 from ui.qa_entries import CandidateRowWidget
@@ -379,23 +380,27 @@ class QaStationWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
 
-    def _make_actions(self) -> dict[str, QAction]:
-        table: list[tuple[str, Sequence[str], Callable[[], object]]] = [
-            ("pick1", ("1",), lambda: self.pick(1)),
-            ("pick2", ("2",), lambda: self.pick(2)),
-            ("pick3", ("3",), lambda: self.pick(3)),
-            ("type", ("T",), self.start_typing),
-            ("illegible", ("I",), self.mark_illegible),
-            ("reason", ("R",), self.next_reason),
-            ("confirm", ("Return", "Enter"), self.confirm),
-            ("undo", ("Ctrl+Z",), self.undo),
-            ("full_page", ("F",), self.full_page_button.toggle),
-            ("reveal", ("V",), self.reveal_values),
-            ("batches", ("B",), self.toggle_batch_view),
-            ("still_disputed", ("D",), self.batch_view.toggle_still_disputed),
+    def _key_table(self) -> list[tuple[str, Sequence[str], Callable[[], object], str, str]]:
+        """(action, keys, handler, what it does, group): the shortcuts and the F1 list both."""
+        return [
+            ("pick1", ("1",), lambda: self.pick(1), "Choose entry 1", "Decide"),
+            ("pick2", ("2",), lambda: self.pick(2), "Choose entry 2", "Decide"),
+            ("pick3", ("3",), lambda: self.pick(3), "Choose entry 3 (the third key)", "Decide"),
+            ("type", ("T",), self.start_typing, "Type the value from the image", "Decide"),
+            ("illegible", ("I",), self.mark_illegible, "Mark the field illegible", "Decide"),
+            ("reason", ("R",), self.next_reason, "Next reason code", "Decide"),
+            ("confirm", ("Return", "Enter"), self.confirm, "Record the decision, go to the next field", "Decide"),
+            ("undo", ("Ctrl+Z",), self.undo, "Undo the last decision (document still open)", "Decide"),
+            ("full_page", ("F",), self.full_page_button.toggle, "Show or hide the full page", "View"),
+            ("reveal", ("V",), self.reveal_values, "Show masked values (recorded in the audit)", "View"),
+            ("batches", ("B",), self.toggle_batch_view, "Show the batch view", "View"),
+            ("still_disputed", ("D",), self.batch_view.toggle_still_disputed,
+             "Batch view: only documents still disputed", "View"),
         ]
+
+    def _make_actions(self) -> dict[str, QAction]:
         actions: dict[str, QAction] = {}
-        for name, sequences, handler in table:
+        for name, sequences, handler, _label, _group in self._key_table():
             action = QAction(name, self)
             action.setShortcuts([QKeySequence(s) for s in sequences])
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -403,6 +408,15 @@ class QaStationWidget(QWidget):
             self.addAction(action)
             actions[name] = action
         return actions
+
+    def help_groups(self) -> HelpGroups:
+        """F1: the station's keys, from the table its shortcuts are made from."""
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for _name, sequences, _handler, label, group in self._key_table():
+            shown = "Enter" if "Enter" in sequences else " / ".join(
+                QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText) for s in sequences)
+            groups.setdefault(group, []).append((shown, label))
+        return list(groups.items())
 
     # --- public state (tests, the page) ---------------------------------------------------------
 

@@ -73,3 +73,54 @@ def test_help_overlay_lists_every_binding_and_closes_on_any_key(qtbot) -> None:
         qtbot.keyClick(overlay, Qt.Key.Key_Space)
     assert not overlay.isVisible()
     qtbot.waitUntil(edit.hasFocus)  # focus back where the keyer was
+
+
+class _Page(QWidget):
+    def __init__(self, groups: keys.HelpGroups) -> None:
+        super().__init__()
+        self._groups = groups
+
+    def help_groups(self) -> keys.HelpGroups:
+        return self._groups
+
+
+def _overlay_texts(overlay: HelpOverlayWidget) -> set[str]:
+    from PySide6.QtWidgets import QLabel
+
+    return {label.text() for label in overlay.findChildren(QLabel) if not label.isHidden()}
+
+
+def test_f1_lists_the_keys_of_the_page_on_screen(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.conftest import FakeActor
+    from ui.mainwindow import MainWindow
+
+    window = MainWindow(FakeActor("lee", "qa"))  # type: ignore[arg-type]
+    qtbot.addWidget(window)
+    window.add_page("keying", _Page(keys.help_rows()), "Keying")
+    window.add_page("qa", _Page([("Decide", [("1", "Choose entry 1")])]), "QA")
+    window.add_page("plain", QWidget(), "Plain")
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    overlay = window.help_overlay
+    assert overlay.isVisible()
+    texts = _overlay_texts(overlay)
+    assert {"Image", "Rotate the page 90° clockwise", "Window", "Quit"} <= texts
+    assert "Choose entry 1" not in texts
+    assert sum(1 for group, rows in overlay.groups for shown, _ in rows if shown == "F1") == 1, "F1 listed twice"
+    qtbot.keyClick(overlay, Qt.Key.Key_Escape)
+    assert not overlay.isVisible()
+
+    window.show_page("qa")
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: "Choose entry 1" in _overlay_texts(overlay))
+    texts = _overlay_texts(overlay)
+    assert "Decide" in texts and "Rotate the page 90° clockwise" not in texts and "Image" not in texts
+    qtbot.keyClick(overlay, Qt.Key.Key_Escape)
+
+    window.show_page("plain")  # a page without keys of its own: the window's keys only
+    window.toggle_help()
+    assert [group for group, _rows in overlay.groups] == ["Window"]

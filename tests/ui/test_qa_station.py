@@ -448,3 +448,17 @@ def test_the_queue_tree_follows_the_shown_field_once_the_lead_pauses(central: St
     assert [station.model.index(r, 0).data() for r in range(station.model.rowCount())] == ["Batch R"]
     batch = station.model.index(0, 0)
     assert station.model.rowCount(batch) == 1 and station.model.index(0, 1).data() == "1"
+
+
+def test_f1_lists_the_stations_own_keys_as_bound(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QKeySequence
+
+    lead = Actor(add_user(central, "quinn", role="qa"), "quinn", "qa")
+    station = open_station(lead, central)
+    listed = {shown: label for _group, rows in station.help_groups() for shown, label in rows}
+    assert listed["1"] == "Choose entry 1" and listed["Ctrl+Z"].startswith("Undo")
+    assert "Rotate the page 90° clockwise" not in listed.values()  # not the keying station's list
+    bound = {action.shortcuts()[0].toString(QKeySequence.SequenceFormat.NativeText)
+             for action in station.actions() if action.shortcuts()}
+    bound = {"Enter" if shown == "Return" else shown for shown in bound}
+    assert set(listed) == bound, "F1 and the station's shortcuts disagree"
