@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -172,7 +172,6 @@ class KeyingHomeWidget(QStackedWidget):
         self._local_today: KeyerFigures | None = None
         self._scored_today: metrics.Figures | None = None
         self.central_error = ""
-        self._hooked_window = False
         self._auto_selected: tuple[object, ...] | None = None  # the row the home selected, not the keyer
 
         self.model = WorkListModel(self)
@@ -188,9 +187,6 @@ class KeyingHomeWidget(QStackedWidget):
             sync.status_changed.connect(self._on_sync_status_changed)
             if not sync.running:
                 sync.start()
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self._on_app_about_to_quit)
         PageDecoder.shared().start()  # it takes a second to start: the first page then waits less
         self.refresh()
 
@@ -525,27 +521,7 @@ class KeyingHomeWidget(QStackedWidget):
         if self.sync is not None:
             self.sync.stop()
 
-    def _on_app_about_to_quit(self) -> None:
-        self.close_session()
-
-    def _on_window_logout_requested(self) -> None:
-        self.close_session()
-
-    def _hook_window(self) -> None:
-        # Connected before the app's own logout handler, so the writes are done before the
-        # window is dropped.
-        window = self.window()
-        signal = getattr(window, "logout_requested", None)
-        if not self._hooked_window and window is not self and signal is not None:
-            signal.connect(self._on_window_logout_requested)
-            self._hooked_window = True
-
     # --- Qt overrides --------------------------------------------------------------------------
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ParentChange:
-            self._hook_window()
-        return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.close_session()  # only when the page itself is a window (tests, a tool window)
@@ -553,7 +529,6 @@ class KeyingHomeWidget(QStackedWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        self._hook_window()
         if self.keying is None:
             self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 

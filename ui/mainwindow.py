@@ -4,7 +4,8 @@ Each role gets its own pages (ui/roles.py); this window only hosts them. Window 
 the one thing kept in QSettings (HOUSE-STYLE rule 12).
 
 A page may define `flush()` (save what is being typed; called before the station locks) and
-`close_session()` (save and stop; called when the user logs out or the window closes). With
+`close_session()` (save and stop; called when the user logs out, the window closes or the
+application quits: pages need not watch for these themselves). With
 `enable_lock`, the window locks after the configured time without input (ui/lock.py): the pages
 are hidden and disabled, the lock screen asks for the password, and unlocking shows the same
 page with the focus back in the same field.
@@ -82,6 +83,9 @@ class MainWindow(QMainWindow):
         about = help_menu.addAction("&About")
         about.triggered.connect(self._on_about_triggered)
 
+        app = QApplication.instance()
+        if app is not None:  # a quit that does not close the window still saves every page's work
+            app.aboutToQuit.connect(self.shutdown)
         self.resize(1280, 800)
         self._restore_geometry()
 

@@ -5,8 +5,8 @@ they are made). Opening it can take a while (a network round trip, the schema ch
 fail, so it happens in the background; until then the page says what it is doing, and a database
 that cannot be reached is a plain sentence with "Try again", never a traceback.
 
-The page also makes sure the station's queued writes reach the database before the window goes
-away: on logout and when the application quits (the main window does not close its pages).
+`close_session()` writes what the station still queues; the main window calls it on logout, on
+closing and when the application quits.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from ui.keys import HelpGroups
 from ui.login import Actor as LoginActor
@@ -71,7 +71,6 @@ class QaPageWidget(QWidget):
             actor.id, actor.username, actor.role, getattr(actor, "display_name", ""))  # type: ignore[arg-type]
         self._ctx = ctx
         self._opening = False
-        self._hooked_window = False
         self.station: QaStationWidget | None = None
 
         self.status_title = QLabel("QA review")
@@ -103,9 +102,6 @@ class QaPageWidget(QWidget):
         retry = QShortcut(QKeySequence("F5"), self)
         retry.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         retry.activated.connect(self._on_retry_activated)
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self._on_app_about_to_quit)
         self.open_station()
 
     def help_groups(self) -> HelpGroups:
@@ -159,27 +155,3 @@ class QaPageWidget(QWidget):
 
     def _on_retry_activated(self) -> None:
         self.open_station()
-
-    def _on_app_about_to_quit(self) -> None:
-        self.close_session()
-
-    def _on_window_logout_requested(self) -> None:
-        self.close_session()
-
-    def _hook_window(self) -> None:
-        # Once the page is in the main window (before the app connects its own logout handler,
-        # so the station's writes are done before the window is dropped).
-        window = self.window()
-        signal = getattr(window, "logout_requested", None)
-        if not self._hooked_window and window is not self and signal is not None:
-            signal.connect(self._on_window_logout_requested)
-            self._hooked_window = True
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ParentChange:
-            self._hook_window()
-        return super().event(event)
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        self._hook_window()

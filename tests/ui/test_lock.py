@@ -275,3 +275,11 @@ def test_keying_locked_mid_field_saves_it_and_goes_on_in_the_same_field(
         win.shutdown()
     finally:
         station.close()
+
+
+def test_quitting_the_application_closes_every_pages_session_once(window: tuple[MainWindow, FakePage], qapp) -> None:  # type: ignore[no-untyped-def]
+    win, page = window
+    qapp.aboutToQuit.emit()  # what QApplication.quit() sends before the event loop ends
+    assert page.closed == 1
+    win.close()  # closing afterwards does not close the session a second time
+    assert page.closed == 1

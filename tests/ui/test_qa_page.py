@@ -91,7 +91,9 @@ def test_the_qa_role_gets_the_station_in_the_main_window_and_logout_writes_it_al
     station = page.station
     qtbot.waitUntil(lambda: not station.loading and station.queue_count == 1)
     key(qtbot, station, "2", Qt.Key.Key_Return)
-    window.logout_requested.emit()  # the app hides and drops the window; the station finishes first
+    logout = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "Log &out")
+    with qtbot.waitSignal(window.logout_requested):  # the app then hides and drops the window
+        logout.trigger()
     assert station.pending_writes == 0 and not station.writer.isRunning()
     assert resolutions(ctx.central(), seeded.documents[0])["city"][:3] == ("Y", "", "qa")
     supervisor = build_window(Actor(uuid.uuid4(), "sam", "supervisor"), ctx)
