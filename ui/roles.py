@@ -1,8 +1,8 @@
 """Which pages each role sees in the main window.
 
-Until the real pages exist (keying home, QA queue, dashboard, administration), each is a
-placeholder that says what will be there. Replace an entry's factory to plug a page in; the
-window and the login flow do not change.
+Each entry's factory builds its page from the actor and the CliContext (`ctx.central()` opens
+the central database); the window and the login flow do not know the pages. A role without pages
+gets `PlaceholderWidget`, a sentence saying so.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ui.mainwindow import MainWindow
 
 
 class PlaceholderWidget(QWidget):
-    """A page that is not built yet: a title and a sentence about what comes here.
+    """A page with nothing to do: a title and a sentence saying why.
 
     Signals: none.
     """
@@ -52,10 +52,6 @@ class PageEntry:
     factory: PageFactory
 
 
-def _placeholder(title: str, text: str) -> PageFactory:
-    return lambda actor, ctx: PlaceholderWidget(title, text)
-
-
 def _keying_home(actor: Actor, ctx: object) -> QWidget:
     from ui.keying_home import make_keying_home  # the keying station loads only for the roles that see it
 
@@ -80,14 +76,15 @@ def _dashboard(actor: Actor, ctx: object) -> QWidget:
 
 
 DASHBOARD = PageEntry("dashboard", "Dashboard", _dashboard)
-ADMINISTRATION = PageEntry(
-    "admin",
-    "Administration",
-    _placeholder(
-        "Administration",
-        "Here administrators will manage users and roles, form templates, batches and exports.",
-    ),
-)
+
+
+def _admin_users(actor: Actor, ctx: object) -> QWidget:
+    from ui.admin_users import make_admin_users  # loads only for the roles that see it
+
+    return make_admin_users(actor, ctx)
+
+
+ADMINISTRATION = PageEntry("admin", "Administration", _admin_users)
 
 PAGES_BY_ROLE: dict[str, tuple[PageEntry, ...]] = {
     "keyer": (KEYING_HOME,),
