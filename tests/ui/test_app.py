@@ -8,12 +8,12 @@ from PySide6.QtWidgets import QApplication, QStackedWidget
 
 from tests.ui.conftest import FakeActor
 from ui import app as app_module
+from ui.admin_users import AdminUsersWidget
 from ui.dashboard import DashboardWidget
 from ui.keying_home import KeyingHomeWidget
 from ui.login import LoginDialog
 from ui.mainwindow import MainWindow
 from ui.qa_page import QaPageWidget
-from ui.roles import PlaceholderWidget
 from workstation.cli.context import CliContext
 from workstation.paths import APP_NAME, Workspace
 
@@ -86,7 +86,7 @@ def test_other_roles_get_their_pages(qtbot, monkeypatch, ctx: CliContext, role: 
     assert window is not None
     assert window.current_page_key == first
     for key in pages:
-        expected = {"qa": QaPageWidget, "keying": KeyingHomeWidget, "dashboard": DashboardWidget}.get(key, PlaceholderWidget)
+        expected = {"qa": QaPageWidget, "keying": KeyingHomeWidget, "dashboard": DashboardWidget, "admin": AdminUsersWidget}[key]
         assert isinstance(window.page(key), expected)
     window.show_page(sorted(pages)[0])
     assert window.current_page_key == sorted(pages)[0]
