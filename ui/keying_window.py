@@ -88,6 +88,7 @@ class KeyingWidget(QWidget):
     unit_finished = Signal()
     field_saved = Signal(str)
     page_reported = Signal(str, str)
+    _page_wanted = Signal()  # queued: the second half of opening a document
 
     def __init__(self, local: Store, session_factory: SessionFactory, *,
                  pages: PageCacheModel | None = None, writer: WriterThread | None = None,
@@ -175,7 +176,9 @@ class KeyingWidget(QWidget):
         self._figures_timer.timeout.connect(self._show_figures)
         self._figures_timer.start()
         self.status.set_save_state(SAVED)
-        self._open_document()
+        self._page_queued = False
+        self._page_wanted.connect(self._show_document_page, Qt.ConnectionType.QueuedConnection)
+        self._open_document(page_now=True)
         self._show_figures()
         _tune_for_keying()
 
@@ -204,8 +207,15 @@ class KeyingWidget(QWidget):
 
     # --- documents -----------------------------------------------------------------------------
 
-    def _open_document(self) -> None:
-        """Show the session's current document: its saved values, its page, its first field."""
+    def _open_document(self, *, page_now: bool = False) -> None:
+        """Show the session's current document: its saved values and its first field focused
+        at once (keys typed from now on go to it), then its page.
+
+        The page, the zone and the prefetch follow in a queued call (`page_now` does them
+        here): the GUI thread then runs the form's half and the page's half plus the paint of
+        both in two turns of the event loop instead of one block, and the paint still shows
+        the new form and the new page together (the queued call comes before the window's
+        update request, which Qt posts with a lower priority)."""
         session = self.session
         self.form.reset(self._rows())
         self.form.set_keyable(session.paths() if session.document.field_paths is not None else None)
@@ -218,10 +228,23 @@ class KeyingWidget(QWidget):
         self._page_no = 0
         self._shown_sha = ""
         self.message.hide()
-        self._show_current()
+        if self.form.has_path(session.path):
+            self.form.focus_path(session.path)
         self.status.set_document(session.doc_index + 1, len(session.documents))
-        self._prefetch()
         self.document_opened.emit(session.doc_index)
+        if page_now:
+            self._show_document_page()
+        elif not self._page_queued:
+            self._page_queued = True
+            self._page_wanted.emit()
+
+    def _show_document_page(self) -> None:
+        """The second half of opening a document: its page, the zone, the prefetch."""
+        self._page_queued = False
+        if self._closed or self.session.unit_finished:
+            return
+        self._show_current()
+        self._prefetch()
 
     def _prefetch(self) -> None:
         """Decode the current document's other pages and the next documents' pages (once the
