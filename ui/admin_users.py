@@ -218,6 +218,17 @@ class AdminUsersWidget(QWidget):
         self.view.scrollTo(index)
         return True
 
+    def help_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """F1: the page's keys (the main window lists them with its own)."""
+        return [("Accounts", [
+            ("Ins", "Add an account"),
+            ("Alt+P", "Reset the selected account's password (also unlocks it)"),
+            ("Alt+R", "Change the selected account's role"),
+            ("Alt+D / Alt+E", "Disable / enable the selected account"),
+            ("F5", "Read the accounts again"),
+            ("Tab", "Move between the table and the buttons"),
+        ])]
+
     # --- reading --------------------------------------------------------------------------------
 
     def refresh(self) -> None:

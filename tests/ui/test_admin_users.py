@@ -238,3 +238,21 @@ def test_an_admin_gets_the_administration_page_first(qtbot, ctx: CliContext, roo
     with qtbot.waitSignal(page.refreshed, timeout=15_000):
         window.show()
     assert page.model.row_of("root") >= 0 and page.message == ""
+
+
+def test_f1_lists_the_pages_keys(page: AdminUsersWidget) -> None:
+    keys = {shown: label for _group, rows in page.help_groups() for shown, label in rows}
+    assert "Ins" in keys and "F5" in keys and "password" in keys["Alt+P"]
+
+
+def test_ins_opens_the_add_dialog_and_f5_reads_the_accounts_again(qtbot, page: AdminUsersWidget, central: Store,  # type: ignore[no-untyped-def]
+                                                                   root: auth.Actor) -> None:
+    auth.create_user(central, root, "omar", "keyer", "omar-password")  # e.g. with `workstation users add`
+    page.view.setFocus()
+    with qtbot.waitSignal(page.refreshed, timeout=15_000):
+        qtbot.keyClick(page.view, Qt.Key.Key_F5)
+    assert cell(page, "omar", ROLE) == "keyer"
+    with qtbot.waitSignal(page.dialog_opened) as opened:
+        qtbot.keyClick(page.view, Qt.Key.Key_Insert)
+    assert isinstance(opened.args[0], AddAccountDialog) and page.dialog is opened.args[0]
+    page.dialog.reject()
