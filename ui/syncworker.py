@@ -220,9 +220,9 @@ class SyncWorker(QObject):
             self._schedule(next_retry_delay(self.failures, base=self._retry_base_s, cap=self._retry_cap_s))
         else:
             self._schedule(self._poll_interval_s)
-        if report.sent or trouble:
-            log.info("sync round: %d sent, %d failed, %d waiting%s", report.sent, report.failed, report.pending,
-                     ", offline" if report.offline else "")
+        if report.sent or report.problems or trouble:
+            log.info("sync round: %d unit(s) and %d page report(s) sent, %d failed, %d waiting%s", report.sent,
+                     report.problems, report.failed, report.pending, ", offline" if report.offline else "")
         self.status_changed.emit(self.online, self.pending)
         self.push_finished.emit(report)
 

@@ -401,6 +401,33 @@ class Resolution(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class PageProblem(Base):
+    """A keyer's report that a page of a document is missing, unreadable or not this document's.
+
+    Made on the station when the keyer presses F8 (client UUID, so the push is an idempotent
+    insert) and sent to the central database as its own outbox item; supervisors read it there
+    (`workstation.page_problems`). No foreign key to the image: the report may be about an image
+    the station never had, and the purge after a push deletes images the report still names.
+    """
+
+    __tablename__ = "page_problems"
+    __table_args__ = (
+        CheckConstraint("page_no >= 1", name="ck_page_problems_page"),
+        CheckConstraint("reason IN ('unreadable','missing','wrong_document')", name="ck_page_problems_reason"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), index=True)
+    page_no: Mapped[int] = mapped_column(Integer)  # 1-based; 1 for a document without pages
+    image_sha256: Mapped[str] = mapped_column(String(64), default="")  # "" when it has no images
+    reason: Mapped[str] = mapped_column(String(32))
+    # What the station knew: the decoder's failure, or that the keyer found the page unreadable.
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    keyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("work_units.id"), default=None)
+    reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class AuditEvent(Base):
     """Append-only log; each event's hash chains to the previous one."""
 
@@ -419,7 +446,11 @@ class AuditEvent(Base):
 
 
 class OutboxItem(Base):
-    """Local only: a finished unit waiting to be pushed to the central database."""
+    """Local only: what waits to be pushed to the central database.
+
+    kind "unit_finished": a finished unit (`unit_id`); kind "page_problem": one `PageProblem`
+    (`payload["problem_id"]`, `unit_id` left empty so nothing takes it for a finished unit).
+    """
 
     __tablename__ = "outbox"
 

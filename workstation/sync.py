@@ -11,6 +11,11 @@ side applies it in ONE transaction with idempotent upserts on the client UUIDs, 
 marked sent only after that commit. A replay changes nothing; a failure before the commit leaves
 the central database as it was. When the central database cannot be reached the items stay
 pending with the attempt recorded, and `next_retry_delay` says when to try again.
+
+Outbox items are of two kinds: a finished unit, and a keyer's page problem report (F8), which
+travels as an item of its own so it arrives whether it was made before or after its unit was
+pushed (see `workstation.page_problems`). Both are applied the same way; only a unit's
+confirmed push purges anything on the station, and the purge never touches reports.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from sqlalchemy import table as sa_table
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from workstation import audit, resolve, secrets
+from workstation import audit, page_problems, resolve, secrets
 from workstation import models as m
 from workstation.auth import Actor
 from workstation.errors import KnownError, NotFound, PermissionDenied
@@ -219,6 +224,8 @@ class PushReport:
     discarded: int = 0
     # True when the server refused the user name or password: waiting will not help.
     login_refused: bool = False
+    # Page problem reports the central database took (`sent` counts units only).
+    problems: int = 0
 
 
 def pending_count(local: Store) -> int:
@@ -255,22 +262,38 @@ def push_pending(local: Store, central: Store, *, progress: Progress | None = No
     """Send every unsent outbox item, oldest first; never raises for an unreachable database."""
     with local.transaction() as s:
         items = s.execute(
-            select(_outbox.c.id, _outbox.c.kind, _outbox.c.unit_id)
+            select(_outbox.c.id, _outbox.c.kind, _outbox.c.unit_id, _outbox.c.payload)
             .where(_outbox.c.sent_at.is_(None)).order_by(_outbox.c.created_at)
         ).all()
-    sent = failed = documents = discarded = 0
+    sent = failed = documents = discarded = problems = 0
     offline = refused = False
+    ready: bool | KnownError | None = None  # whether the central database takes page reports
     errors: list[str] = []
     total = len(items)
     for index, item in enumerate(items):
+        is_unit = item.kind == UNIT_FINISHED
         if progress is not None:
-            progress(index, total, f"unit {str(item.unit_id)[:8]}")
+            progress(index, total, f"unit {str(item.unit_id)[:8]}" if is_unit else "page report")
         try:
-            if item.kind != UNIT_FINISHED or item.unit_id is None:
+            result = ApplyResult((), ())
+            if is_unit and item.unit_id is not None:
+                payload = build_payload(local, item.unit_id)
+                with write_transaction(central) as cs:
+                    result = apply_unit(cs, payload)
+            elif item.kind == page_problems.PAGE_PROBLEM:
+                if ready is None:  # asked once a round; a refusal holds the round's other reports too
+                    try:
+                        page_problems.central_ready(central)
+                        ready = True
+                    except KnownError as exc:
+                        ready = exc
+                if isinstance(ready, KnownError):
+                    raise ready
+                payload = page_problems.build_payload(local, uuid.UUID(str((item.payload or {}).get("problem_id"))))
+                with write_transaction(central) as cs:
+                    page_problems.apply_problem(cs, payload)
+            else:
                 raise KnownError(f"Outbox item {item.id} has an unknown kind {item.kind!r}.")
-            payload = build_payload(local, item.unit_id)
-            with write_transaction(central) as cs:
-                result = apply_unit(cs, payload)
         except Exception as exc:  # noqa: BLE001 - a push never takes the station down
             refused = secrets.login_refused(exc)
             message = str(secrets.refused_error(central.url)) if refused else _describe(exc)
@@ -282,23 +305,30 @@ def push_pending(local: Store, central: Store, *, progress: Progress | None = No
                          "refused the login" if refused else "unreachable", total - index)
                 break
             failed += 1
-            log.error("pushing unit %s failed: %s", item.unit_id, message, exc_info=not isinstance(exc, KnownError))
+            log.error("pushing %s %s failed: %s", item.kind, item.unit_id or item.id, message,
+                      exc_info=not isinstance(exc, KnownError))
             continue
         try:
             # Marked sent and purged in one local transaction: a unit is never sent but kept.
-            _record_attempt(local, item.id, "", sent=True, purge_unit_id=item.unit_id if purge else None)
+            _record_attempt(local, item.id, "", sent=True,
+                            purge_unit_id=item.unit_id if purge and is_unit else None)
         except Exception as exc:  # noqa: BLE001 - the central copy is safe; a replay later changes nothing
-            errors.append(f"This station could not note unit {str(item.unit_id)[:8]} as sent: {_describe(exc)}")
+            what = f"unit {str(item.unit_id)[:8]}" if is_unit else "a page report"
+            errors.append(f"This station could not note {what} as sent: {_describe(exc)}")
             failed += 1
-            log.error("unit %s is in the central database but could not be marked sent here", item.unit_id,
-                      exc_info=True)
+            log.error("%s %s is in the central database but could not be marked sent here", item.kind,
+                      item.unit_id or item.id, exc_info=True)
             break
-        sent += 1
+        if is_unit:
+            sent += 1
+        else:
+            problems += 1
         documents += len(result.accepted)
         discarded += len(result.discarded)
     if progress is not None:
         progress(total, total, "")
-    return PushReport(sent, failed, pending_count(local), tuple(errors), offline, documents, discarded, refused)
+    return PushReport(sent, failed, pending_count(local), tuple(errors), offline, documents, discarded, refused,
+                      problems)
 
 
 def _describe(exc: BaseException) -> str:

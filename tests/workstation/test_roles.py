@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from tests.workstation.centralseed import add_user, sample_template, seed_batch
 from tests.workstation.localseed import seed_unit
-from workstation import audit, auth, catalog, export, importer, metrics, qa, sync, work
+from workstation import audit, auth, catalog, export, importer, metrics, page_problems, qa, sync, work
 from workstation import models as m
 from workstation.auth import Actor
 from workstation.errors import KnownError, PermissionDenied
@@ -82,6 +82,14 @@ def _open_local_unit(w: World, actor: Actor) -> Any:
     return KeyingSession.open(w.local, unit.unit_id, unit.keyer_id)
 
 
+def _report_page(w: World, actor: Actor) -> Any:
+    """F8 on a unit held by `actor` in the station's local store (with their role)."""
+    unit = seed_unit(w.local, "rebate", documents=1, username=actor.username)
+    with w.local.transaction() as s:
+        s.execute(update(m.User).where(m.User.id == unit.keyer_id).values(role=actor.role))
+    return page_problems.report_page(w.local, unit.keyer_id, unit.unit_id, unit.document_ids[0], 1)
+
+
 def _export(w: World, a: Actor) -> Any:
     with w.central.session() as s:
         return export.export_batch(s, "no such batch", "csv", w.tmp / "out.csv", by=a)
@@ -136,6 +144,8 @@ SERVICES: dict[str, tuple[Call, tuple[str, ...], str]] = {
     "templates add": (lambda w, a: catalog.add_template(w.central, a, sample_template("survey")),
                       ("keyer", "qa", "supervisor"), ""),
     "audit export": (_audit_export, ("keyer", "qa"), ""),
+    "page problem report": (_report_page, ("supervisor",), ""),
+    "page problems list": (lambda w, a: page_problems.page_problems(w.central, a, open_only=False), ("keyer",), ""),
 }
 
 

@@ -27,7 +27,7 @@ from tests.conftest import PG_URL
 from tests.pgnet import TcpProxy
 from tests.workstation.centralseed import add_user, seed_batch, value_for, write_finished_unit
 from workstation import models as m
-from workstation import sync
+from workstation import page_problems, sync
 from workstation.store import Store, open_central, open_local
 
 pytestmark = pytest.mark.pg
@@ -223,6 +223,50 @@ def test_a_push_cut_at_every_boundary_then_retried_lands_exactly_once(
     assert sync.push_pending(station_b, central) == sync.PushReport(0, 0, 0, ())
     for store in (station_a, station_b, central):
         store.dispose()
+
+
+@pytest.mark.parametrize("mode", ["raise", "kill"])
+def test_a_page_report_push_cut_at_every_boundary_lands_exactly_once(
+    pg_schema_url: str, tmp_path: Path, admin: Engine, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """A page problem report (F8) goes through the same boundaries as a unit, made after its unit
+    was pushed and purged: cut anywhere, central is as it was; at the end it holds the report once."""
+    central = open_central(pg_schema_url, create=True)
+    ann = add_user(central, "ann")
+    seed_batch(central, documents=2, template="survey")
+    station = open_local(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    unit = key_pass(central, station, ann, 1)
+    assert sync.push_pending(station, central).sent == 1
+    with station.transaction() as s:
+        doc = s.scalars(select(m.Task.document_id).where(m.Task.unit_id == unit)).first()
+    reported = page_problems.report_page(station, ann, unit, doc, 2, detail="missing from the scan")
+
+    labels: list[str] = []
+    k = 0
+    while True:
+        k += 1
+        assert k < 60, "the push never got through"
+        before = snapshot(central)
+        with Cut(central, admin, k, mode).installed(monkeypatch) as cut:
+            report = sync.push_pending(station, central)
+        if cut.seen < k:
+            assert (report.problems, report.pending) == (1, 0)
+            break
+        labels.append(cut.cut_label)
+        if report.problems == 1:  # killed after the commit: it had landed
+            assert mode == "kill" and cut.cut_label == "after COMMIT"
+            break
+        assert report.pending == 1, cut.cut_label
+        if cut.cut_label != "after COMMIT":
+            assert snapshot(central) == before, f"a report push cut at {cut.cut_label} left a trace"
+    assert {"COMMIT", "after COMMIT"} <= set(labels) and sum(label.startswith("statement") for label in labels) >= 3
+    with central.transaction() as s:
+        rows = s.execute(select(m.PageProblem.id, m.PageProblem.document_id, m.PageProblem.page_no)).all()
+        events = s.scalar(select(func.count()).select_from(m.AuditEvent).where(m.AuditEvent.action == "page.reported"))
+    assert rows == [(reported.problem_id, doc, 2)] and events == 1
+    assert sync.push_pending(station, central) == sync.PushReport(0, 0, 0, ())
+    station.dispose()
+    central.dispose()
 
 
 def test_both_passes_pushed_at_the_same_moment_are_compared(

@@ -57,6 +57,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if report.sent:
         kept = "" if purge else "; their keyed text and images stay on this station"
         print(f"sent {report.sent} finished unit(s), {report.documents} document(s), to {redact(central.url)}{kept}")
+    if report.problems:
+        print(f"sent {report.problems} page problem report(s) to the supervisors")
     if report.discarded:
         print(f"{report.discarded} document(s) had been taken by another keyer after the lease ran out; "
               "their keying counts, not this station's")
