@@ -4,7 +4,8 @@ Everything on it comes from one core call, `metrics.load_dashboard`, run off the
 (`ui.runner.run_in_background`); the core checks the role, so a keyer who somehow opened this
 page would get a sentence, not the floor's figures. The widgets only show the `Dashboard` that
 comes back: the tables are `reports.Table`s (the same rows the CSV export writes), the charts
-draw its hourly, per-field and per-class numbers. A refresh asked for while one runs is queued,
+draw its hourly, per-field and per-class numbers. Under the open batches, the page problems keyers
+reported (F8) whose documents are not final yet. A refresh asked for while one runs is queued,
 so the page never runs two at a time and never freezes. It refreshes itself every minute while
 it is shown, and on F5.
 """
@@ -52,6 +53,8 @@ AUTO_REFRESH_MS = 60_000
 DEFAULT_DAYS = 30
 ALL_TEMPLATES = "All templates"
 WHOLE_TEAM = "Whole team"
+# Shares of the page's height, top to bottom: keyers, charts, open batches, page problems.
+SECTION_SHARES = (30, 38, 16, 16)
 
 CentralProvider = Callable[[], Store]
 
@@ -194,6 +197,10 @@ class DashboardWidget(QWidget):
         self.batch_view = _table_view("dashboardBatches", self.batch_model, 0, Qt.SortOrder.AscendingOrder)
         self.batch_view.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.batch_view.setItemDelegateForColumn(self.batch_model.column_of("done"), ShareBarDelegate(self.batch_view))
+        self.problem_model = ReportTableModel(reports.page_problem_table(()), self)
+        self.problem_view = _table_view("dashboardPageProblems", self.problem_model,
+                                        self.problem_model.column_of("reported_at"), Qt.SortOrder.DescendingOrder)
+        self.problem_view.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.hourly_chart = HourlyChartWidget()
         self.field_chart = FieldErrorsChartWidget()
         self.class_chart = ErrorClassChartWidget()
@@ -211,11 +218,14 @@ class DashboardWidget(QWidget):
         self.splitter.setObjectName("dashboardSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.batches_title = QLabel("Open batches")
+        self.problems_title = QLabel("Page problems")
         self.splitter.addWidget(self._section(QLabel("Keyers"), self.keyer_view))
         self.splitter.addWidget(charts)
         self.splitter.addWidget(self._section(self.batches_title, self.batch_view))
+        self.splitter.addWidget(self._section(self.problems_title, self.problem_view))
         self.batch_view.setMinimumHeight(30 + 3 * 26)
-        for index, stretch in enumerate((5, 5, 2)):
+        self.problem_view.setMinimumHeight(30 + 2 * 26)
+        for index, stretch in enumerate(SECTION_SHARES):
             self.splitter.setStretchFactor(index, stretch)
 
         layout = QVBoxLayout(self)
@@ -270,7 +280,8 @@ class DashboardWidget(QWidget):
 
     def _build_export_menu(self) -> None:
         for name, title in (("keyers", "Keyers"), ("hourly", "Per hour (chart)"), ("errors_by_field", "Errors by field"),
-                            ("errors_by_class", "Errors by class"), ("batches", "Open batches")):
+                            ("errors_by_class", "Errors by class"), ("batches", "Open batches"),
+                            ("page_problems", "Page problems")):
             action = self.export_menu.addAction(f"{title}...")
             action.setObjectName(f"export_{name}")
             action.triggered.connect(lambda _checked=False, n=name: self.export_table(n))
@@ -368,6 +379,11 @@ class DashboardWidget(QWidget):
         self.keyer_view.selectionModel().blockSignals(False)
         self.batch_model.set_table(reports.batch_table(board.batches, board.refreshed_at))
         self.batches_title.setText("Open batches" if board.batches else "Open batches: none (every batch is final)")
+        self.problem_model.set_table(reports.page_problem_table(board.page_problems))
+        count = len(board.page_problems)
+        self.problems_title.setText(
+            f"Page problems: {count} open (reported by keyers with F8, until their document is final)" if count
+            else "Page problems: none open")
         self._fill_combo(self.template_box, ALL_TEMPLATES, [(name, name) for name in board.templates])
         self._fill_combo(self.subject_box, WHOLE_TEAM,
                          [(k.display_name or k.username, str(k.keyer_id)) for k in sorted(board.keyers, key=lambda k: k.username)])
@@ -376,7 +392,7 @@ class DashboardWidget(QWidget):
         self.hourly_chart.set_hours(board.hourly, subject)
         self.field_chart.set_fields(board.errors_by_field, len({f.template for f in board.errors_by_field}) > 1)
         self.class_chart.set_classes(board.errors_by_class)
-        for view in (self.keyer_view, self.batch_view):
+        for view in (self.keyer_view, self.batch_view, self.problem_view):
             view.resizeColumnsToContents()
 
     def _show_cards(self, board: metrics.Dashboard) -> None:
@@ -444,10 +460,10 @@ class DashboardWidget(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if not self._sized:  # first show: keyers 35%, charts 45%, batches 20% of the height
+        if not self._sized:  # first show: each section its share of the height
             self._sized = True
             total = max(self.splitter.height(), 400)
-            self.splitter.setSizes([int(total * 0.35), int(total * 0.45), int(total * 0.20)])
+            self.splitter.setSizes([total * share // sum(SECTION_SHARES) for share in SECTION_SHARES])
         if not self._timer.isActive():
             self._timer.start()
             self.refresh()

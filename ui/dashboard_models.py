@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from workstation.reports import Column, Table, cell_text
+from workstation.reports import TEXT, Column, Table, cell_text
 
 SortRole = Qt.ItemDataRole.UserRole + 1  # the raw value, for sorting
 KeyRole = Qt.ItemDataRole.UserRole + 2  # the row's key (a keyer's id, a batch's id)
@@ -84,6 +84,8 @@ class ReportTableModel(QAbstractTableModel):
             return self._texts[index.row()][index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(_RIGHT if column.numeric else _LEFT)
+        if role == Qt.ItemDataRole.ToolTipRole:  # a long text (a page problem's detail) cut off by the column
+            return self._texts[index.row()][index.column()] if column.kind == TEXT else None
         value = self._table.rows[index.row()][index.column()]
         if role == SortRole:
             if value is None:

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from workstation import auth
 from workstation import models as m
+from workstation.page_problems import PageProblemRow, list_problems
 from workstation.errors import PermissionDenied
 from workstation.rollups import CLASS_COLUMNS, hour_number, hour_start
 from workstation.store import Store
@@ -374,6 +375,12 @@ class Dashboard:
     batches: tuple[BatchProgress, ...]
     templates: tuple[str, ...]
     refreshed_at: dt.datetime
+    # Open page problem reports, newest first (at most DASHBOARD_PAGE_PROBLEMS; none for a keyer).
+    page_problems: tuple[PageProblemRow, ...] = ()
+
+
+# Open reports are a handful a day; the cap keeps a refresh quick if nobody deals with them.
+DASHBOARD_PAGE_PROBLEMS = 500
 
 
 def may_see_everyone(actor: auth.Actor) -> bool:
@@ -393,7 +400,12 @@ def check_view(actor: auth.Actor, filters: Filters, chart_keyer_id: uuid.UUID | 
 
 def load_dashboard(central: Store, actor: auth.Actor, filters: Filters = Filters(), *,
                    chart_keyer_id: uuid.UUID | None = None, batches: bool = True) -> Dashboard:
-    """Run every query of one dashboard refresh; a keyer gets their own figures and no batches."""
+    """Run every query of one dashboard refresh; a keyer gets their own figures and no batches.
+
+    Supervisors and admins also get the open page problem reports (`workstation.page_problems`),
+    one more indexed statement, like the batches, outside the period and form filters: an open
+    problem matters until its document is final, whenever it was reported.
+    """
     check_view(actor, filters, chart_keyer_id)
     everyone = may_see_everyone(actor)
     chart_filters = Filters(filters.start, filters.end, chart_keyer_id or filters.keyer_id, filters.template)
@@ -404,9 +416,11 @@ def load_dashboard(central: Store, actor: auth.Actor, filters: Filters = Filters
         fields = errors_by_field(s, filters)
         classes = errors_by_class(s, filters)
         progress = batch_progress(s) if batches and everyone else []
+        problems = (list_problems(s, open_only=True, limit=DASHBOARD_PAGE_PROBLEMS)
+                    if batches and everyone and auth.allowed(actor, "page_problems") else [])
         templates = template_names(s)
     return Dashboard(
         filters=filters, team=team, keyers=tuple(keyers), hourly=tuple(hourly), chart_keyer_id=chart_filters.keyer_id,
         errors_by_field=tuple(fields), errors_by_class=classes, batches=tuple(progress), templates=tuple(templates),
-        refreshed_at=m.utcnow(),
+        refreshed_at=m.utcnow(), page_problems=tuple(problems),
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workstation.metrics import ERROR_CLASSES, BatchProgress, Dashboard, FieldErrors, HourFigures, KeyerFigures
+from workstation.page_problems import PageProblemRow
 
 TEXT, COUNT, DECIMAL, PERCENT, HOURS, MOMENT, SHARE = "text", "count", "decimal", "percent", "hours", "moment", "share"
 
@@ -189,10 +190,28 @@ def batch_table(batches: Iterable[BatchProgress], now: dt.datetime) -> Table:
     return _table("batches", "Open batches", BATCH_COLUMNS, batches, cells, key=lambda b: b.batch_id)
 
 
+PAGE_PROBLEM_COLUMNS = (
+    Column("batch", "Batch", TEXT),
+    Column("document", "Document", TEXT),
+    Column("page", "Page"),
+    Column("reason", "Reason", TEXT),
+    Column("keyer", "Keyer", TEXT),
+    Column("reported_at", "Reported (UTC)", MOMENT, short="When (UTC)"),
+    Column("detail", "Detail", TEXT),
+)
+
+
+def page_problem_table(problems: Iterable[PageProblemRow]) -> Table:
+    def cells(p: PageProblemRow) -> tuple[Any, ...]:
+        return (p.batch, p.document, p.page_no, p.reason_text, p.keyer, p.reported_at, p.detail)
+    return _table("page_problems", "Page problems", PAGE_PROBLEM_COLUMNS, problems, cells, key=lambda p: p.id)
+
+
 def dashboard_tables(board: Dashboard) -> dict[str, Table]:
     """Every table one dashboard refresh shows, by name (what "export all" writes)."""
     tables = (keyer_table(board.keyers), hour_table(board.hourly), field_table(board.errors_by_field),
-              class_table(board.errors_by_class), batch_table(board.batches, board.refreshed_at))
+              class_table(board.errors_by_class), batch_table(board.batches, board.refreshed_at),
+              page_problem_table(board.page_problems))
     return {t.name: t for t in tables}
 
 

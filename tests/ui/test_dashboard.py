@@ -12,13 +12,14 @@ import pytest
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from pytestqt.qtbot import QtBot
 
+from tests.workstation.centralseed import add_user, seed_batch
 from tests.workstation.test_metrics import Floor, at
 from ui import roles
 from ui.dashboard import DashboardWidget, make_dashboard
 from ui.dashboard_models import ReportTableModel, SortRole
-from workstation import auth, metrics, reports
+from workstation import auth, metrics, page_problems, reports, sync
 from workstation.errors import DatabaseUnavailable
-from workstation.store import Store, open_central
+from workstation.store import Store, open_central, open_local
 
 SUPERVISOR = auth.Actor(uuid.uuid4(), "sue", "supervisor", "Sue Visor")
 
@@ -190,7 +191,7 @@ def test_every_table_exports_to_csv_with_the_numbers_shown(qtbot: QtBot, floor_s
     with qtbot.waitSignal(page.exported, timeout=10_000) as blocker:
         page.export_all()
     assert sorted(p.name.split("-")[0] for p in blocker.args[0]) == [
-        "batches", "errors_by_class", "errors_by_field", "hourly", "keyers"]
+        "batches", "errors_by_class", "errors_by_field", "hourly", "keyers", "page_problems"]
     assert all(p.parent == folder and p.stat().st_size > 0 for p in blocker.args[0])
     page.ask_save_path = lambda suggested: None  # type: ignore[method-assign]
     with qtbot.assertNotEmitted(page.exported, wait=200):
@@ -240,3 +241,38 @@ def test_supervisors_and_admins_get_the_dashboard_page(qtbot: QtBot, floor_store
     page.set_period(at(0).date(), at(0).date())
     assert len(_settled(qtbot, page).keyers) == 2
     assert isinstance(make_dashboard(SUPERVISOR, Context()), DashboardWidget)
+
+
+def test_a_pushed_page_problem_shows_in_its_table_and_exports(qtbot: QtBot, tmp_path: Path) -> None:
+    """F8 on a station, the push, then the supervisor's refresh: the report is a row of the table."""
+    central = open_central(f"sqlite:///{tmp_path / 'central.sqlite'}", create=True)
+    local = open_local(f"sqlite:///{tmp_path / 'local.sqlite'}")
+    ann = add_user(central, "ann")
+    seed_batch(central, documents=2, passes=(1,), name="CLAIMS-7")
+    claim, _ = sync.claim_and_pull(central, local, ann, pass_no=1)
+    page_problems.report_page(local, ann, claim.unit_id, claim.document_ids[1], 1,
+                              detail="The page image could not be decoded.")
+    page = _page(qtbot, central)
+    _refreshed(qtbot, page)
+    assert page.problem_model.rowCount() == 0 and page.problems_title.text() == "Page problems: none open"
+
+    assert sync.push_pending(local, central).problems == 1
+    board = _refreshed(qtbot, page)
+    assert len(board.page_problems) == 1
+    view = page.problem_view.model()
+    texts = {page.problem_model.table.columns[c].key: view.index(0, c).data() for c in range(view.columnCount())}
+    when = board.page_problems[0].reported_at.strftime("%Y-%m-%d %H:%M")
+    assert texts == {"batch": "CLAIMS-7", "document": "scan_0002.png", "page": "1", "reason": "missing",
+                     "keyer": "Ann", "reported_at": when, "detail": "The page image could not be decoded."}
+    assert page.problems_title.text().startswith("Page problems: 1 open")
+
+    target = tmp_path / "problems.csv"
+    page.ask_save_path = lambda suggested: target  # type: ignore[method-assign]
+    with qtbot.waitSignal(page.exported, timeout=10_000):
+        next(a for a in page.export_menu.actions() if a.objectName() == "export_page_problems").trigger()
+    with target.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["Batch", "Document", "Page", "Reason", "Keyer", "Reported (UTC)", "Detail"]
+    assert rows[1][:5] == ["CLAIMS-7", "scan_0002.png", "1", "missing", "Ann"]
+    local.dispose()
+    central.dispose()

@@ -70,5 +70,5 @@ def test_export_all_writes_one_file_per_table(tmp_path: Path) -> None:
     paths = reports.export_all(board, tmp_path / "out", "2026-03-02")
     assert sorted(p.name for p in paths) == ["batches-2026-03-02.csv", "errors_by_class-2026-03-02.csv",
                                             "errors_by_field-2026-03-02.csv", "hourly-2026-03-02.csv",
-                                            "keyers-2026-03-02.csv"]
+                                            "keyers-2026-03-02.csv", "page_problems-2026-03-02.csv"]
     assert (tmp_path / "out" / "keyers-2026-03-02.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("Ann,0,0,5")
