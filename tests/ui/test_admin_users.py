@@ -238,6 +238,7 @@ def test_an_admin_gets_the_administration_page_first(qtbot, ctx: CliContext, roo
     with qtbot.waitSignal(page.refreshed, timeout=15_000):
         window.show()
     assert page.model.row_of("root") >= 0 and page.message == ""
+    assert "Accounts" in [group for group, _rows in window.help_groups()]  # F1 on this page lists its keys
 
 
 def test_f1_lists_the_pages_keys(page: AdminUsersWidget) -> None:
