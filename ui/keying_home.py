@@ -440,6 +440,7 @@ class KeyingHomeWidget(QStackedWidget):
             return
         self.keying = widget
         widget.unit_finished.connect(self._on_keying_unit_finished)
+        widget.page_reported.connect(self._on_keying_page_reported)
         if self.sync is not None and self.sync.online is not None:
             widget.status.set_connection(self.sync.online, self.sync.pending)
         self.addWidget(widget)
@@ -449,6 +450,11 @@ class KeyingHomeWidget(QStackedWidget):
         self._renew.start()
         self._on_renew_timeout()
         self.keying_started.emit(str(unit_id))
+
+    def _on_keying_page_reported(self, _sha256: str, _reason: str) -> None:
+        # The report is in the outbox: send it now rather than at the next quiet check.
+        if self.sync is not None:
+            self.sync.push_now()
 
     def _on_keying_unit_finished(self) -> None:
         # Emitted from inside the keying view's key handling: leave it before taking it down.

@@ -28,6 +28,7 @@ from ui.prefetch import PageCacheModel
 from ui.runner import WriterThread
 from ui.snippet import SnippetWidget
 from ui.statusbar import FAILED, SAVED, SAVING, StatusBarWidget
+from workstation import page_problems
 from workstation.errors import KnownError, LeaseLost
 from workstation.keying import KeyingSession, Move, RowLimit, SaveJob, save
 from workstation.store import Store
@@ -80,7 +81,8 @@ class KeyingWidget(QWidget):
         document_finished(index): the keyer finished a document (saved through the writer).
         unit_finished(): the last document of the unit is finished; the unit is queued to send.
         field_saved(path): the writer committed a field to the local store.
-        page_reported(sha256, reason): the keyer reported a page that is missing or unreadable.
+        page_reported(sha256, reason): a page the keyer reported missing or unreadable (F8) is
+            recorded in the local store and queued for the push; reason is its code.
     """
 
     document_opened = Signal(int)
@@ -121,6 +123,7 @@ class KeyingWidget(QWidget):
         self._busy = False  # a command is being handled: a nested command waits
         self._closed = False
         self.reported: set[str] = set()
+        self._reports: dict[int, tuple[str, str]] = {}  # writer job -> (image, "page N of NAME")
 
         self.page_view = PageViewWidget()
         self.tools = PageToolsWidget(self._page_handlers())
@@ -335,19 +338,35 @@ class KeyingWidget(QWidget):
         self.snippet.set_zone(zone, message="" if zone else "This field has no zone on this page")
 
     def report_page(self) -> None:
-        """F8: record that the page shown is missing or unreadable, for the supervisor."""
-        doc = self.session.document
+        """F8: record that the page shown is missing or unreadable (`workstation.page_problems`).
+
+        Written through the writer thread like a field, so the GUI thread never waits for the
+        disk; the report goes to the central database with the next sync round."""
+        session = self.session
+        doc = session.document
         shas = doc.page_shas
-        sha = shas[self._page_no - 1] if shas and 1 <= self._page_no <= len(shas) else ""
-        reason = self.pages.failures.get(sha) or ("no page images" if not shas else "reported unreadable by the keyer")
-        log.warning("page problem reported by keyer %s: %s page %d (image %s): %s", self.session.keyer_id,
-                    doc.source_name or doc.id, self._page_no, sha[:12] or "-", reason)
+        page_no = max(self._page_no, 1)
+        sha = shas[page_no - 1] if shas and page_no <= len(shas) else ""
+        detail = self.pages.failures.get(sha) or (
+            "This document has no page images on this station." if not shas else "The keyer could not read the page.")
+        local, keyer_id, unit_id, doc_id = self._local, session.keyer_id, session.unit_id, doc.id
+        job_id = self.writer.submit(lambda: page_problems.report_page(
+            local, keyer_id, unit_id, doc_id, page_no, image_sha256=sha, detail=detail))
+        self._reports[job_id] = (sha, f"page {page_no} of {doc.source_name or 'this document'}")
+
+    def _on_report_saved(self, sha: str, where: str, reported: page_problems.Reported) -> None:
+        log.warning("page problem reported by keyer %s: %s (image %s): %s", self.session.keyer_id, where,
+                    sha[:12] or "-", reported.reason)
         self.reported.add(sha)
-        self.page_reported.emit(sha, reason)
-        self._say(f"Reported page {max(self._page_no, 1)} of {doc.source_name or 'this document'} to the "
-                  "supervisor's log. Key what you can read; mark the rest illegible (F3).")
-        if sha in self.pages.failures or not shas:
-            self._show_failure(sha, reason if shas else "This document has no page images on this station.")
+        reason = page_problems.REASONS[reported.reason]
+        done = "Reported" if reported.new else "Already reported"
+        self._say(f"{done} {where} as {reason}: recorded on this computer, it reaches your supervisor with "
+                  "the next sync. Key what you can read; mark the rest illegible (F3).")
+        shas = self.session.document.page_shas
+        if not shas or (sha in self.pages.failures and sha == self._shown_sha):
+            self._show_failure(sha, self.pages.failures.get(sha, "") if shas
+                               else "This document has no page images on this station.")
+        self.page_reported.emit(sha, reported.reason)
 
     # --- keys from the form --------------------------------------------------------------------
 
@@ -495,11 +514,23 @@ class KeyingWidget(QWidget):
         self._jobs[job_id] = job
 
     def _on_writer_saved(self, job_id: int, paths: object) -> None:
+        report = self._reports.pop(job_id, None)
+        if report is not None and isinstance(paths, page_problems.Reported):
+            self._on_report_saved(*report, paths)
+            return
         self._jobs.pop(job_id, None)
         for path in paths if isinstance(paths, tuple) else ():
             self.field_saved.emit(path)
 
     def _on_writer_failed(self, job_id: int, error: object) -> None:
+        report = self._reports.pop(job_id, None)
+        if report is not None:
+            log.warning("a page problem report could not be recorded: %s", error)
+            QApplication.beep()
+            why = str(error) if isinstance(error, KnownError) else "this computer could not save it"
+            self._say(f"The report of {report[1]} was not recorded: {why}. Press F8 again; if it goes on, "
+                      "tell your supervisor.")
+            return
         job = self._jobs.pop(job_id, None)
         if isinstance(error, LeaseLost) and job is not None and job.finish_unit is not None:
             # The unit cannot be finished here any more; the keyed values still are saved.

@@ -235,12 +235,46 @@ def test_a_bad_page_image_shows_the_reason_and_f8_reports_it_while_the_form_work
     assert widget.snippet.snippet_image() is None
     with caplog.at_level(logging.WARNING, logger="ui.keying_window"), qtbot.waitSignal(widget.page_reported) as got:
         press(qtbot, widget, Qt.Key.Key_F8)
-    assert got.args[0] == sha
+    reason = "unreadable" if damage == "corrupt" else "missing"
+    assert got.args == [sha, reason]
     assert any("page problem reported" in r.getMessage() for r in caplog.records)
     assert "Reported" in widget.page_view.error_text and "Reported" in widget.message.text()
+    assert "reaches your supervisor with the next sync" in widget.message.text()
+    # The report is in the local store, queued for the push, with the decoder's reason.
+    doc = widget.session.document
+    with station.local.session() as s:
+        (problem,) = s.scalars(select(m.PageProblem)).all()
+        assert (problem.document_id, problem.page_no, problem.image_sha256, problem.reason, problem.keyer_id,
+                problem.unit_id) == (doc.id, 1, sha, reason, actor.id, unit)
+        assert problem.detail == widget.pages.failures[sha]
+        assert s.scalars(select(m.OutboxItem.kind)).all() == ["page_problem"]
+    with qtbot.waitSignal(widget.page_reported):
+        press(qtbot, widget, Qt.Key.Key_F8)  # again: the same report, not a second one
+    assert widget.message.text().startswith("Already reported page 1 of")
+    with station.local.session() as s:
+        assert len(s.scalars(select(m.PageProblem)).all()) == 1
     key_value(qtbot, widget, "Ann")  # the form still works
     assert widget.session.path == "last_name" and widget.flush()
     assert stored_texts(station.local, widget.session.document.id)["first_name"] == "ANN"
+
+
+def test_f8_on_a_page_that_shows_records_it_unreadable_for_the_push(qtbot, station: DemoStation) -> None:
+    widget = open_keying(qtbot, station, "SURVEYS-DEMO")
+    qtbot.waitUntil(lambda: widget.page_view.page is not None)
+    press(qtbot, widget, Qt.Key.Key_PageDown)
+    assert widget.status.page_label.text() == "Page 2 of 2"
+    qtbot.waitUntil(lambda: widget.page_view.page is not None)
+    with qtbot.waitSignal(widget.page_reported) as got:
+        press(qtbot, widget, Qt.Key.Key_F8)
+    doc = widget.session.document
+    assert got.args == [doc.page_shas[1], "unreadable"]
+    assert widget.message.text().startswith(f"Reported page 2 of {doc.source_name} as unreadable")
+    with station.local.session() as s:
+        problem = s.scalars(select(m.PageProblem)).one()
+    assert (problem.document_id, problem.page_no, problem.image_sha256, problem.reason) == (
+        doc.id, 2, doc.page_shas[1], "unreadable")
+    assert widget.page_view.page is not None and not widget.page_view.error_text  # the page stays shown
+    assert widget.flush()
 
 
 def test_a_failed_save_is_shown_kept_and_written_again(qtbot, monkeypatch, station: DemoStation) -> None:
