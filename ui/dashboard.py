@@ -54,7 +54,7 @@ DEFAULT_DAYS = 30
 ALL_TEMPLATES = "All templates"
 WHOLE_TEAM = "Whole team"
 # Shares of the page's height, top to bottom: keyers, charts, open batches, page problems.
-SECTION_SHARES = (30, 38, 16, 16)
+SECTION_SHARES = (26, 44, 14, 16)
 
 CentralProvider = Callable[[], Store]
 
@@ -219,6 +219,7 @@ class DashboardWidget(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.batches_title = QLabel("Open batches")
         self.problems_title = QLabel("Page problems")
+        self.problems_title.setToolTip("Pages keyers reported missing or unreadable (F8), until their document is final")
         self.splitter.addWidget(self._section(QLabel("Keyers"), self.keyer_view))
         self.splitter.addWidget(charts)
         self.splitter.addWidget(self._section(self.batches_title, self.batch_view))
@@ -381,9 +382,7 @@ class DashboardWidget(QWidget):
         self.batches_title.setText("Open batches" if board.batches else "Open batches: none (every batch is final)")
         self.problem_model.set_table(reports.page_problem_table(board.page_problems))
         count = len(board.page_problems)
-        self.problems_title.setText(
-            f"Page problems: {count} open (reported by keyers with F8, until their document is final)" if count
-            else "Page problems: none open")
+        self.problems_title.setText(f"Page problems: {count} open" if count else "Page problems: none open")
         self._fill_combo(self.template_box, ALL_TEMPLATES, [(name, name) for name in board.templates])
         self._fill_combo(self.subject_box, WHOLE_TEAM,
                          [(k.display_name or k.username, str(k.keyer_id)) for k in sorted(board.keyers, key=lambda k: k.username)])
