@@ -5,7 +5,9 @@ keyer keys ~170 fields a day over 30 days, values scored against finals with ~0.
 day's rows are followed, in their transaction, by the summary upkeep a push or a scoring runs
 (`rollups.entries_changed`), so the summary tables hold what production would hold. A refresh
 is `metrics.load_dashboard` as a supervisor, exactly what the dashboard and `workstation stats`
-run. Measured on the embedded SQLite central database and on loopback PostgreSQL.
+run. Measured on the embedded SQLite central database and on loopback PostgreSQL. The floor's
+keyers also reported a page problem (F8) on one document in 500, and some of those documents are
+still open, so the page problems query has history to skip and open reports to show.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ KEYERS = 200
 DAYS = 30
 DOCS_PER_KEYER_DAY = 10
 FIELDS_PER_DOC = 17  # 200 x 30 x 10 x 17 = 1,020,000 values
+PROBLEM_EVERY = 500  # documents per page problem report: 120 reports
+OPEN_PROBLEM_EVERY = 4  # of which every 4th is on a document not final yet
 PG_URL = "postgresql+psycopg://localhost/test"
 
 
@@ -53,14 +57,21 @@ def _fill(store: Store, seed: int = 7) -> int:
         for day in range(DAYS):
             docs: list[dict[str, Any]] = []
             entries: list[dict[str, Any]] = []
+            problems: list[dict[str, Any]] = []
             values: list[dict[str, Any]] = []
             for k in keyers:
                 moment = start + dt.timedelta(days=day, minutes=rng.randint(0, 60))
                 for _ in range(DOCS_PER_KEYER_DAY):
                     seq += 1
                     doc_id, entry_id = uuid.uuid4(), uuid.uuid4()
-                    docs.append({"id": doc_id, "batch_id": batch_id, "seq": seq, "source_name": "", "state": "final",
-                                 "created_at": start})
+                    reported = seq % PROBLEM_EVERY == 0
+                    still_open = reported and (seq // PROBLEM_EVERY) % OPEN_PROBLEM_EVERY == 0
+                    docs.append({"id": doc_id, "batch_id": batch_id, "seq": seq, "source_name": "",
+                                 "state": "resolving" if still_open else "final", "created_at": start})
+                    if reported:
+                        problems.append({"id": uuid.uuid4(), "document_id": doc_id, "page_no": 1,
+                                         "image_sha256": "0" * 64, "reason": "unreadable", "detail": "",
+                                         "keyer_id": k["id"], "unit_id": None, "reported_at": moment})
                     entries.append({"id": entry_id, "document_id": doc_id, "pass_no": 1, "keyer_id": k["id"],
                                     "started_at": moment, "finished_at": moment, "cursor_path": ""})
                     for f in range(FIELDS_PER_DOC):
@@ -75,6 +86,8 @@ def _fill(store: Store, seed: int = 7) -> int:
                         })
             conn.execute(insert(m.Document), docs)
             conn.execute(insert(m.Entry), entries)
+            if problems:
+                conn.execute(insert(m.PageProblem), problems)
             for i in range(0, len(values), 20000):
                 conn.execute(insert(m.FieldValue), values[i : i + 20000])
             with Session(bind=conn) as s:
@@ -91,11 +104,12 @@ SUPERVISOR = auth.Actor(uuid.uuid4(), "bench-supervisor", "supervisor")
 
 def _refresh(store: Store) -> None:
     """Everything the dashboard shows for the last 30 days, as one refresh does: keyer, team and
-    hourly figures, errors by field and by class, batch progress."""
+    hourly figures, errors by field and by class, batch progress, open page problems."""
     end = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
     filters = metrics.Filters(start=end - dt.timedelta(days=30), end=end)
     board = metrics.load_dashboard(store, SUPERVISOR, filters)
     assert len(board.keyers) == KEYERS and board.batches and board.hourly and board.errors_by_field
+    assert len(board.page_problems) == KEYERS * DAYS * DOCS_PER_KEYER_DAY // PROBLEM_EVERY // OPEN_PROBLEM_EVERY
 
 
 def _measure(report: Report, store: Store, label: str) -> None:
