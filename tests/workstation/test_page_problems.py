@@ -9,9 +9,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from tests.workstation.centralseed import add_user, seed_batch, write_finished_unit
+from tests.workstation.faults import push_cut_at
 from workstation import models as m
 from workstation import page_problems, sync, work
 from workstation.auth import Actor
@@ -159,20 +160,8 @@ def test_a_report_push_cut_at_any_statement_leaves_central_as_it_was(central: St
     k = 0
     while True:
         k += 1
-        seen = 0
-
-        def fail_at_k(conn: object, cursor: object, statement: str, *args: object, k: int = k) -> None:
-            nonlocal seen
-            seen += 1
-            if seen == k:
-                raise RuntimeError(f"injected failure at statement {k}")
-
-        event.listen(central.engine, "before_cursor_execute", fail_at_k)
-        try:
-            report = sync.push_pending(local, central)
-        finally:
-            event.remove(central.engine, "before_cursor_execute", fail_at_k)
-        if seen < k:
+        report, cut = push_cut_at(local, central, k)
+        if not cut:  # the push ran through without reaching statement k
             break
         assert (report.problems, report.pending) == (0, 1), k
         assert _central_problems(central) == [] and _count(central, m.AuditEvent) == events_before, k

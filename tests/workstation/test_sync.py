@@ -17,6 +17,7 @@ from sqlalchemy import event, func, select, update
 
 from tests.pgnet import PasswordRefusingServer
 from tests.workstation.centralseed import add_user, png_bytes, seed_batch, value_for, write_finished_unit
+from tests.workstation.faults import push_cut_at
 from workstation import models as m
 from workstation import sync, work
 from workstation.paths import Workspace
@@ -219,20 +220,8 @@ def test_a_failure_at_any_statement_leaves_central_as_it_was(central: Store, loc
     k = 0
     while True:
         k += 1
-        seen = 0
-
-        def fail_at_k(conn: object, cursor: object, statement: str, *args: object, k: int = k) -> None:
-            nonlocal seen
-            seen += 1
-            if seen == k:
-                raise RuntimeError(f"injected failure at statement {k}")
-
-        event.listen(central.engine, "before_cursor_execute", fail_at_k)
-        try:
-            report = sync.push_pending(local, central)
-        finally:
-            event.remove(central.engine, "before_cursor_execute", fail_at_k)
-        if seen < k:  # the push ran through without reaching statement k
+        report, cut = push_cut_at(local, central, k)
+        if not cut:  # the push ran through without reaching statement k
             break
         assert report.sent == 0 and report.failed == 1 and report.pending == 1
         assert f"injected failure at statement {k}" in report.errors[0]
