@@ -10,14 +10,18 @@ they were submitted, so two saves of one field can never overtake each other.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import queue
 import sys
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QObject, QThread, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +29,6 @@ SuccessCallback = Callable[[Any], object]
 ErrorCallback = Callable[[BaseException], object]
 
 _pool: QThreadPool | None = None
-_in_flight: set["_Delivery"] = set()
 
 
 def thread_pool() -> QThreadPool:
@@ -42,67 +45,76 @@ def report_bug(error: BaseException) -> None:
     sys.excepthook(type(error), error, error.__traceback__)
 
 
-class _Delivery(QObject):
-    """Carries one result from a pool thread back to the GUI thread.
+@dataclass
+class _Pending:
+    on_success: SuccessCallback | None
+    on_error: ErrorCallback | None
+    owner: "weakref.ref[QObject] | None"
 
-    It lives on the GUI thread (created there); a signal emitted on it from the pool is queued
-    to the GUI thread. Parented to the caller's `owner`, it dies with the owner, and a result
-    for a closed window is dropped instead of reaching deleted widgets.
+
+class _Hub(QObject):
+    """Carries every result from the pool threads back to the GUI thread.
+
+    One object for the life of the application, made on the GUI thread, so a signal emitted on
+    it from the pool is queued to the GUI thread. It is never deleted: a Qt object made per
+    task would be freed by whichever thread dropped its last Python reference, and a pool
+    thread freeing a GUI-thread object while the GUI thread still had an event queued for it
+    was a use-after-free (a segmentation fault under the test suite's load). The callbacks stay
+    here, on the GUI thread, by token; the pool sees only the token.
 
     Signals:
-        finished(ok, value): the op returned `value` (ok) or raised it (not ok).
+        finished(token, ok, value): the op returned `value` (ok) or raised it (not ok).
     """
 
-    finished = Signal(bool, object)
+    finished = Signal(int, bool, object)
 
-    def __init__(self, on_success: SuccessCallback | None, on_error: ErrorCallback | None, owner: QObject | None) -> None:
-        super().__init__(owner)
-        self._on_success = on_success
-        self._on_error = on_error
-        self.finished.connect(self._on_self_finished)
-        self.destroyed.connect(lambda *_: _in_flight.discard(self))
-
-    @Slot(bool, object)
-    def _on_self_finished(self, ok: bool, value: object) -> None:
-        _in_flight.discard(self)
-        try:
-            if ok:
-                if self._on_success is not None:
-                    self._on_success(value)
-            elif self._on_error is not None:
-                self._on_error(value)  # type: ignore[arg-type]
-            else:
-                report_bug(value)  # type: ignore[arg-type]
-        finally:
-            self.deleteLater()
-
-
-class _Task(QRunnable):
-    def __init__(self, op: Callable[[], Any], delivery: _Delivery) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._op = op
-        self._delivery = delivery
+        self.pending: dict[int, _Pending] = {}
+        self.tokens = itertools.count(1)
+        self.finished.connect(self._on_self_finished)
 
-    def run(self) -> None:
-        op, delivery = self._op, self._delivery
-        self._op = self._delivery = None  # type: ignore[assignment]
-        _run_and_deliver(op, delivery)
+    @Slot(int, bool, object)
+    def _on_self_finished(self, token: int, ok: bool, value: object) -> None:
+        entry = self.pending.pop(token, None)
+        if entry is None:
+            return
+        if entry.owner is not None:
+            owner = entry.owner()
+            if owner is None or not shiboken6.isValid(owner):
+                log.debug("background result dropped: its receiver is gone")
+                return
+        if ok:
+            if entry.on_success is not None:
+                entry.on_success(value)
+        elif entry.on_error is not None:
+            entry.on_error(value)  # type: ignore[arg-type]
+        else:
+            report_bug(value)  # type: ignore[arg-type]
 
 
-def _run_and_deliver(op: Callable[[], Any], delivery: _Delivery) -> None:
-    # A module function, not a method: an exception's traceback then holds no reference to
-    # the QRunnable, which the pool deletes as soon as run() returns.
+_hub: _Hub | None = None
+
+
+def _the_hub() -> _Hub:
+    global _hub
+    if _hub is None:
+        _hub = _Hub()
+    return _hub
+
+
+def _run_and_deliver(box: list[Callable[[], Any]], hub: _Hub, token: int) -> None:
+    op = box.pop()  # the pool's functor keeps only the empty box
     try:
         result = op()
     except Exception as exc:  # handed to on_error on the GUI thread
         ok, value = False, exc
     else:
         ok, value = True, result
-    try:
-        delivery.finished.emit(ok, value)
-    except RuntimeError:
-        # The owner (and the delivery with it) was deleted while the op ran.
-        log.debug("background result dropped: its receiver is gone")
+    # The op (and whatever its closure holds) is let go here, before the GUI thread can run the
+    # callbacks and drop its own references: the last reference to a Qt object is never this one.
+    del op
+    hub.finished.emit(token, ok, value)
 
 
 def run_in_background(
@@ -116,9 +128,10 @@ def run_in_background(
 
     Without `on_error` an exception goes to the crash handler. With an `owner`, nothing is
     delivered once the owner has been deleted. Call from the GUI thread."""
-    delivery = _Delivery(on_success, on_error, owner)
-    _in_flight.add(delivery)
-    thread_pool().start(_Task(op, delivery))
+    hub = _the_hub()
+    token = next(hub.tokens)
+    hub.pending[token] = _Pending(on_success, on_error, weakref.ref(owner) if owner is not None else None)
+    thread_pool().start(functools.partial(_run_and_deliver, [op], hub, token))
 
 
 def wait_for_background(timeout_ms: int = 30_000) -> bool:

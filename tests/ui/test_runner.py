@@ -132,3 +132,28 @@ def test_stop_finishes_queued_jobs_first(qtbot) -> None:
     assert done == [0, 1, 2, 3, 4]
     with pytest.raises(RuntimeError):
         writer.submit(lambda: None)
+
+
+def test_the_pool_lets_go_of_the_op_before_the_result_is_delivered(qtbot) -> None:
+    """What the op's closure holds is never freed by a pool thread after the GUI thread has
+    moved on: the pool drops it before the result goes back (a Qt object freed on the wrong
+    thread while the GUI thread still has an event queued for it is a crash)."""
+    import gc
+    import weakref
+
+    class Held:
+        pass
+
+    held = Held()
+    ref = weakref.ref(held)
+    alive_at_delivery: list[bool] = []
+
+    def op(h: Held = held) -> int:
+        return id(h)
+
+    del held
+    run_in_background(op, lambda _value: alive_at_delivery.append(ref() is not None))
+    del op
+    qtbot.waitUntil(lambda: bool(alive_at_delivery), timeout=5000)
+    gc.collect()
+    assert alive_at_delivery == [False]
