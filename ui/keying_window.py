@@ -10,9 +10,7 @@ documents while the keyer keys, so the next document is on screen at once.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
-import sys
 import time
 from collections.abc import Callable
 
@@ -25,7 +23,7 @@ from ui.formview import FormWidget
 from ui.pagetools import PageToolsWidget
 from ui.pageview import PageViewWidget
 from ui.prefetch import PageCacheModel
-from ui.runner import WriterThread
+from ui.runner import WriterThread, tune_for_heads_down_work
 from ui.snippet import SnippetWidget
 from ui.statusbar import FAILED, SAVED, SAVING, StatusBarWidget
 from workstation import page_problems
@@ -45,28 +43,6 @@ NOT_SAVED_TEXT = (
 )
 
 SessionFactory = Callable[[Callable[[SaveJob], None]], KeyingSession]
-
-
-KEYING_SWITCH_INTERVAL_S = 0.001
-
-
-def _tune_for_keying() -> None:
-    """Settings for a process that keys (process-wide, set when a unit opens).
-
-    Garbage: a full collection walks every object of the process (tens of milliseconds); when
-    Python started one in the middle of keying, the GUI stood still for that long. Opening a
-    unit is a pause anyway, so the collection happens there (`gc.freeze` then sets what
-    survives aside, and later collections only walk what the keying made since; unfrozen
-    first, so what an earlier unit left behind can still be collected).
-
-    Threads: the writer and pool threads run Python too; the GUI thread waiting for the GIL
-    waits up to the switch interval (5 ms by default) for them to let go. 1 ms keeps a key's
-    echo and a new document within a frame while a field is being saved."""
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    if sys.getswitchinterval() > KEYING_SWITCH_INTERVAL_S:
-        sys.setswitchinterval(KEYING_SWITCH_INTERVAL_S)
 
 
 class KeyingWidget(QWidget):
@@ -183,7 +159,7 @@ class KeyingWidget(QWidget):
         self._page_wanted.connect(self._show_document_page, Qt.ConnectionType.QueuedConnection)
         self._open_document(page_now=True)
         self._show_figures()
-        _tune_for_keying()
+        tune_for_heads_down_work()
 
     # --- setup ---------------------------------------------------------------------------------
 

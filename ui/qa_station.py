@@ -60,7 +60,7 @@ from ui.pageview import PageViewWidget
 from ui.qa_batchview import QaBatchViewWidget
 from ui.qa_entries import CandidateRowWidget
 from ui.qa_models import COL_NAME, COL_OPEN, COL_STATE, QaQueueModel, SnippetPageCacheModel
-from ui.runner import WriterThread, report_bug, run_in_background
+from ui.runner import WriterThread, report_bug, run_in_background, tune_for_heads_down_work
 from ui.snippet import SnippetWidget
 from workstation import qa
 from workstation.auth import Actor
@@ -177,6 +177,7 @@ class QaStationWidget(QWidget):
         self._figures_soon.timeout.connect(self.refresh_figures)
         self._show_figures()
         self._show_item(None)
+        tune_for_heads_down_work()
         if load:
             self.reload()
             self.refresh_figures()
