@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.account_dialogs import AddAccountDialog, PasswordDialog, RoleDialog
+from ui.login import core_actor
 from ui.runner import report_bug, run_in_background
 from ui.users_model import DISPLAY_NAME, ROLE, STATE, USERNAME, SortRole, UsernameRole, UsersTableModel
 from workstation import auth
@@ -44,14 +45,6 @@ TITLE = "Administration"
 COMMANDS_NOTE = ("Form templates and batches come in with <code>workstation import</code>, final values go out "
                  "with <code>workstation export</code>; <code>workstation --help</code> lists all commands.")
 BUG_TEXT = "The accounts could not be changed because of an error in the program; it was logged."
-
-
-def _core_actor(actor: object) -> auth.Actor:
-    """The services take `workstation.auth.Actor`; the login may hand over anything shaped like one."""
-    if isinstance(actor, auth.Actor):
-        return actor
-    return auth.Actor(getattr(actor, "id"), getattr(actor, "username"), getattr(actor, "role"),
-                      getattr(actor, "display_name", ""))
 
 
 def _read_accounts(central: CentralProvider, actor: auth.Actor) -> tuple[list[auth.UserRow], dt.datetime]:
@@ -80,7 +73,7 @@ class AdminUsersWidget(QWidget):
                  roles: Sequence[str] = ROLES) -> None:
         super().__init__(parent)
         self.setObjectName("adminUsersPage")
-        self.actor = _core_actor(actor)
+        self.actor = core_actor(actor)
         self._central = central
         self._roles = tuple(roles)
         self._loading = False

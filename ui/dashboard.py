@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from ui.dashboard_charts import ErrorClassChartWidget, FieldErrorsChartWidget, HourlyChartWidget
 from ui.dashboard_models import ReportTableModel, ShareBarDelegate, SortRole
+from ui.login import core_actor
 from ui.runner import run_in_background
 from workstation import auth, metrics, reports
 from workstation.errors import KnownError
@@ -62,14 +63,6 @@ CentralProvider = Callable[[], Store]
 def _empty_board() -> metrics.Dashboard:
     return metrics.Dashboard(metrics.Filters(), metrics.Figures(), (), (), None, (), dict.fromkeys(metrics.ERROR_CLASSES, 0),
                              (), (), utcnow())
-
-
-def _as_core_actor(actor: object) -> auth.Actor:
-    """The services want `workstation.auth.Actor`; the window may hand any object with its fields."""
-    if isinstance(actor, auth.Actor):
-        return actor
-    return auth.Actor(getattr(actor, "id"), getattr(actor, "username"), getattr(actor, "role"),
-                      getattr(actor, "display_name", ""))
 
 
 class _Card(QFrame):
@@ -130,7 +123,7 @@ class DashboardWidget(QWidget):
                  auto_refresh_ms: int = AUTO_REFRESH_MS, today: dt.date | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dashboardPage")
-        self._actor = _as_core_actor(actor)
+        self._actor = core_actor(actor)
         self._central = central
         self._busy = False
         self._again = False

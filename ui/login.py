@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -29,6 +29,9 @@ from ui.crash import APP_TITLE
 from ui.passwordprompt import PasswordPrompt
 from ui.runner import run_in_background
 
+if TYPE_CHECKING:
+    from workstation import auth
+
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +45,18 @@ class Actor(Protocol):
 
 
 Authenticate = Callable[[str, str], Actor]
+
+
+def core_actor(actor: object) -> auth.Actor:
+    """The core's services take `workstation.auth.Actor`; the login (and tests) may hand over any
+    object with its attributes. (The core is imported here, not at the top: the login dialog
+    comes up before the database layer is loaded.)"""
+    from workstation import auth
+
+    if isinstance(actor, auth.Actor):
+        return actor
+    return auth.Actor(getattr(actor, "id"), getattr(actor, "username"), getattr(actor, "role"),
+                      getattr(actor, "display_name", ""))
 
 
 class LoginDialog(PasswordPrompt, QDialog):

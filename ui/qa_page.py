@@ -21,9 +21,9 @@ from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, 
 
 from ui.keys import HelpGroups
 from ui.login import Actor as LoginActor
+from ui.login import core_actor
 from ui.qa_station import QaStationWidget
 from ui.runner import report_bug, run_in_background
-from workstation.auth import Actor
 from workstation.errors import KnownError
 from workstation.settings import load_settings
 from workstation.store import Store
@@ -66,9 +66,7 @@ class QaPageWidget(QWidget):
         super().__init__(parent)
         self.setObjectName("qaPage")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        # The services take the core's Actor; the login hands over anything shaped like one.
-        self.actor = actor if isinstance(actor, Actor) else Actor(
-            actor.id, actor.username, actor.role, getattr(actor, "display_name", ""))  # type: ignore[arg-type]
+        self.actor = core_actor(actor)
         self._ctx = ctx
         self._opening = False
         self.station: QaStationWidget | None = None
