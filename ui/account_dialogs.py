@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.qss import set_style_property
 from ui.runner import report_bug, run_in_background
 from workstation.auth import PASSWORD_RULES
 from workstation.errors import KnownError
@@ -133,11 +134,8 @@ class _AccountDialog(QDialog):
         return self._saving
 
     def show_message(self, text: str, *, error: bool = True) -> None:
-        label = self.message_label
-        label.setText(text)
-        label.setProperty("error", error and bool(text))
-        label.style().unpolish(label)
-        label.style().polish(label)
+        self.message_label.setText(text)
+        set_style_property(self.message_label, "error", error and bool(text))
 
     def _set_saving(self, saving: bool) -> None:
         self._saving = saving

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.qss import set_style_property
 from ui.account_dialogs import AddAccountDialog, PasswordDialog, RoleDialog
 from ui.login import core_actor
 from ui.runner import report_bug, run_in_background
@@ -187,12 +188,9 @@ class AdminUsersWidget(QWidget):
         return bool(self.message_label.property("error"))
 
     def show_message(self, text: str, *, error: bool = False) -> None:
-        label = self.message_label
-        label.setText(text)
-        label.setVisible(bool(text))
-        label.setProperty("error", error and bool(text))
-        label.style().unpolish(label)
-        label.style().polish(label)
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+        set_style_property(self.message_label, "error", error and bool(text))
 
     def selected_username(self) -> str | None:
         rows = self.view.selectionModel().selectedRows()

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from ui.qss import set_style_property
 from ui import keys
 from ui.keying_window import KeyingWidget
 from ui.login import Actor
@@ -364,9 +365,7 @@ class KeyingHomeWidget(QStackedWidget):
         if pending:
             text += f" \u00b7 {pending} to send"
         self.connection_label.setText(text)
-        self.connection_label.setProperty("kind", "online" if online else "offline")
-        self.connection_label.style().unpolish(self.connection_label)
-        self.connection_label.style().polish(self.connection_label)
+        set_style_property(self.connection_label, "kind", "online" if online else "offline")
 
     def _say(self, text: str) -> None:
         self.message.setText(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
+from ui.qss import set_style_property
 from ui.runner import report_bug
 from workstation.errors import KnownError
 
@@ -49,11 +50,8 @@ class PasswordPrompt:
             self._show_message("Checking...", error=False)
 
     def _show_message(self, text: str, *, error: bool = True) -> None:
-        label = self.message_label
-        label.setText(text)
-        label.setProperty("error", error and bool(text))
-        label.style().unpolish(label)
-        label.style().polish(label)
+        self.message_label.setText(text)
+        set_style_property(self.message_label, "error", error and bool(text))
 
     @property
     def message(self) -> str:

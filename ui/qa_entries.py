@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
+from ui.qss import set_style_property
 from workstation.qa import Candidate
 
 GAP = "\u2038"  # where another entry has characters this one lacks
@@ -110,8 +111,4 @@ class CandidateRowWidget(QFrame):
         self.keyer.setVisible(bool(candidate.keyer))
 
     def set_chosen(self, chosen: bool) -> None:
-        if self.property("chosen") == chosen:
-            return
-        self.setProperty("chosen", chosen)
-        self.style().unpolish(self)
-        self.style().polish(self)
+        set_style_property(self, "chosen", chosen)

@@ -60,6 +60,7 @@ from ui.pageview import PageViewWidget
 from ui.qa_batchview import QaBatchViewWidget
 from ui.qa_entries import CandidateRowWidget
 from ui.qa_models import COL_NAME, COL_OPEN, COL_STATE, QaQueueModel, SnippetPageCacheModel
+from ui.qss import set_style_property
 from ui.runner import WriterThread, report_bug, run_in_background, tune_for_heads_down_work
 from ui.snippet import SnippetWidget
 from workstation import qa
@@ -1005,9 +1006,7 @@ class QaStationWidget(QWidget):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setProperty("error", error)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        set_style_property(self.message, "error", error)
         self.message.show()
         self.message_shown.emit(text)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from ui.qss import set_style_property
+
 SAVED = "saved"
 SAVING = "saving"
 FAILED = "failed"
@@ -22,10 +24,7 @@ def _label(name: str, tooltip: str) -> QLabel:
 
 
 def _set_kind(label: QLabel, kind: str) -> None:
-    if label.property("kind") != kind:
-        label.setProperty("kind", kind)
-        label.style().unpolish(label)
-        label.style().polish(label)
+    set_style_property(label, "kind", kind)
 
 
 class StatusBarWidget(QStatusBar):
