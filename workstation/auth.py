@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -343,11 +343,15 @@ def set_role(store: Store, by: Actor, username: str, role: str) -> None:
 
 
 def set_active(store: Store, by: Actor, username: str, active: bool) -> None:
+    """Enable or disable an account; `disable_refusal` says what may not be disabled."""
     require(by, "users.manage")
     with store.transaction() as s:
         user = _user(s, username)
-        if user.id == by.id and not active:
-            raise KnownError("You cannot disable your own account.")
+        if not active:
+            admins = s.scalars(select(m.User).where(m.User.role == "admin", m.User.active.is_(True)))
+            refusal = disable_refusal(by, _row(user), [_row(a) for a in admins])
+            if refusal is not None:
+                raise refusal
         user.active = active
         if active:
             user.locked_until, user.failed_logins = None, 0
@@ -361,13 +365,61 @@ class UserRow:
     role: str
     active: bool
     locked_until: dt.datetime | None
+    id: uuid.UUID
+
+
+def _row(user: m.User) -> UserRow:
+    return UserRow(user.username, user.display_name, user.role, user.active, user.locked_until, user.id)
 
 
 def list_users(store: Store, by: Actor) -> list[UserRow]:
     require(by, "users.list")
     with store.session() as s:
-        return [UserRow(u.username, u.display_name, u.role, u.active, u.locked_until)
-                for u in s.scalars(select(m.User).order_by(m.User.username))]
+        return [_row(u) for u in s.scalars(select(m.User).order_by(m.User.username))]
+
+
+def disable_refusal(by: Actor, user: UserRow, accounts: Iterable[UserRow]) -> KnownError | None:
+    """Why `by` may not disable `user`, or None when they may.
+
+    Nobody disables their own account, and the last active administrator stays (someone must be
+    able to manage the accounts). `accounts` is at least every active admin. The Administration
+    page asks this before it asks for a confirmation; `set_active` asks it again in its transaction.
+    """
+    if user.id == by.id:
+        return KnownError("You cannot disable your own account.")
+    if user.active and user.role == "admin" and not any(
+            a.active and a.role == "admin" and a.id != user.id for a in accounts):
+        return KnownError(f"{user.username} is the last active administrator; without it nobody could "
+                          "manage the accounts.", "Give another account the admin role first.")
+    return None
+
+
+def lock_end(user: UserRow, now: dt.datetime) -> dt.datetime | None:
+    """When the lockout of an active account ends, or None when none is in force at `now`."""
+    if user.active and user.locked_until is not None and user.locked_until > now:
+        return user.locked_until
+    return None
+
+
+def clock(moment: dt.datetime, tz: dt.tzinfo | None, *, day_of: dt.datetime | None = None) -> str:
+    """`moment` in `tz` (None: this computer's time zone) as "YYYY-MM-DD HH:MM", or only "HH:MM"
+    when it falls on the same day as `day_of` there."""
+    shown = moment.astimezone(tz)
+    if day_of is not None and day_of.astimezone(tz).date() == shown.date():
+        return f"{shown:%H:%M}"
+    return f"{shown:%Y-%m-%d %H:%M}"
+
+
+def account_state(user: UserRow, now: dt.datetime, tz: dt.tzinfo | None = dt.timezone.utc, zone: str = "UTC") -> str:
+    """The state `workstation users list` and the Administration page show: "disabled", "active",
+    or while a lockout lasts "locked until 14:05 UTC" (with the date when it ends on another
+    day); `zone` names `tz` for the reader ("UTC", "local time")."""
+    if not user.active:
+        return "disabled"
+    end = lock_end(user, now)
+    if end is None:
+        return "active"
+    return f"locked until {clock(end, tz, day_of=now)} {zone}"
 
 
 def get_actor(s: Session, user_id: uuid.UUID) -> Actor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -259,3 +260,56 @@ def test_a_keyer_logs_in_offline_against_the_account_their_station_pulled(
         auth.login_station(_unreachable, lambda: local, "ravi", "other-pass1")
     with pytest.raises(DatabaseUnavailable, match="holds no copy"):
         auth.login_station(_unreachable, None, "asha", "s3cret-pass")
+
+
+def test_nobody_disables_themselves_or_the_last_active_admin(central: Store, admin: auth.Actor) -> None:
+    operator = auth.operator("ops")  # a headless command without --as: not an account itself
+    with pytest.raises(KnownError, match="^root is the last active administrator") as last:
+        auth.set_active(central, operator, "root", False)
+    assert last.value.hint == "Give another account the admin role first."
+    with pytest.raises(KnownError, match="your own account"):
+        auth.set_active(central, admin, "root", False)
+    ada = auth.create_user(central, admin, "ada", "admin", "s3cret-pass")
+    auth.set_active(central, operator, "root", False)  # ada is still there to manage the accounts
+    with pytest.raises(KnownError, match="^ada is the last active administrator"):
+        auth.set_active(central, operator, "ada", False)
+    auth.set_active(central, ada, "root", True)
+    auth.set_active(central, admin, "ada", False)
+    assert {r.username: r.active for r in auth.list_users(central, admin)} == {"ada": False, "root": True}
+
+
+def test_the_account_state_says_utc_and_the_date_when_a_lock_ends_on_another_day() -> None:
+    now = dt.datetime(2026, 11, 2, 23, 50, tzinfo=dt.timezone.utc)
+
+    def row(locked_until: dt.datetime | None, active: bool = True) -> auth.UserRow:
+        return auth.UserRow("asha", "Asha", "keyer", active, locked_until, uuid.uuid4())
+
+    def state(locked_until: dt.datetime | None, active: bool = True) -> str:
+        return auth.account_state(row(locked_until, active), now)
+
+    assert state(None) == "active" and state(now - dt.timedelta(minutes=1)) == "active"
+    assert state(now + dt.timedelta(minutes=5)) == "locked until 23:55 UTC"
+    assert state(now + dt.timedelta(minutes=15)) == "locked until 2026-11-03 00:05 UTC"  # past midnight
+    assert state(now + dt.timedelta(minutes=15), active=False) == "disabled"
+    here = dt.timezone(dt.timedelta(hours=-5))  # 18:50 there: the same lock ends on the same day
+    there = auth.account_state(row(now + dt.timedelta(minutes=15)), now, here, "local time")
+    assert there == "locked until 19:05 local time"
+
+
+def test_users_list_shows_each_accounts_state_in_utc(central: Store, central_url: str, admin: auth.Actor,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from workstation.cli import main
+
+    auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    auth.create_user(central, admin, "omar", "keyer", "s3cret-pass")
+    auth.set_active(central, admin, "omar", False)
+    with pytest.raises(AuthError, match="locked"):
+        auth.authenticate(central, "asha", "nope-nope", max_failures=1, lockout=dt.timedelta(days=2))
+    locked_until = {r.username: r for r in auth.list_users(central, admin)}["asha"].locked_until
+    assert locked_until is not None
+    monkeypatch.setenv("WORKSTATION_PASSWORD", "correct horse")
+    assert main(["--central", central_url, "users", "--as", "root", "list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["asha"].endswith(f"locked until {locked_until.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    assert lines["omar"].endswith("  disabled") and lines["root"].endswith("  active")

@@ -15,7 +15,7 @@ import sys
 from workstation import auth
 from workstation.cli.context import CliContext
 from workstation.errors import KnownError
-from workstation.models import ROLES
+from workstation.models import ROLES, utcnow
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -89,11 +89,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     by = _acting(args, ctx)
     if action == "list":
-        rows = auth.list_users(central, by)
+        rows, now = auth.list_users(central, by), utcnow()
         width = max((len(r.username) for r in rows), default=8)
-        for r in rows:
-            state = "disabled" if not r.active else (f"locked until {r.locked_until:%H:%M} UTC" if r.locked_until else "")
-            print(f"{r.username:<{width}}  {r.role:<10}  {r.display_name:<24}  {state}".rstrip())
+        for r in rows:  # the same states as the Administration page, in UTC
+            print(f"{r.username:<{width}}  {r.role:<10}  {r.display_name:<24}  {auth.account_state(r, now)}")
     elif action == "passwd":
         auth.set_password(central, by, args.username, _new_password(args.username))
         print(f"password of {args.username} changed")
