@@ -1,4 +1,5 @@
-"""The Administration page's dialogs: add an account, reset a password, change a role.
+"""The Administration page's dialogs: add an account, reset a password, change a role, and the
+question asked before an account is disabled.
 
 Each dialog is handed the change to make as a plain callable (`save`), which runs off the GUI
 thread (`ui.runner`: a new password is an argon2 hash, the central database may be a network
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -271,3 +273,35 @@ class RoleDialog(_AccountDialog):
         if role == self.current:
             return f"{self.who} has the {role} role already; pick another one."
         return username, lambda: save(username, role)
+
+
+class DisableAccountDialog(QMessageBox):
+    """"Disable asha?", asked before the change is made; Cancel is the default and Escape.
+
+    Disabling stops someone logging in, perhaps mid-shift, so Enter pressed by habit cancels. The
+    Disable button has no mnemonic (a second Alt+D must not answer); Tab reaches it, then Space
+    or Enter. The dialog only asks: `confirmed` tells the page to make the change.
+
+    Signals:
+        confirmed(username): the admin chose Disable.
+    """
+
+    confirmed = Signal(str)
+
+    def __init__(self, username: str, who: str, parent: QWidget | None = None) -> None:
+        super().__init__(QMessageBox.Icon.Warning, "Disable an account", f"Disable {username}?",
+                         QMessageBox.StandardButton.NoButton, parent)
+        self.setObjectName("disableAccountDialog")
+        self.username = username
+        self.setInformativeText(f"{who} can no longer log in or take new work. Everything already in the "
+                                "central database is kept, and Enable gives the account back.")
+        self.disable_button = self.addButton(f"Disable {username}", QMessageBox.ButtonRole.DestructiveRole)
+        self.disable_button.setObjectName("disableAccountConfirm")
+        self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
+        self.setDefaultButton(self.cancel_button)
+        self.setEscapeButton(self.cancel_button)
+        self.buttonClicked.connect(self._on_button_clicked)
+
+    def _on_button_clicked(self, button: object) -> None:
+        if button is self.disable_button:
+            self.confirmed.emit(self.username)

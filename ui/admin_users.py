@@ -3,8 +3,10 @@
 A table of accounts (user name, display name, role, state) and the changes the core offers:
 add an account, reset a password (which unlocks the account), change a role, disable or enable.
 Every call is a core service in `workstation.auth`, run off the GUI thread (`ui.runner`); the
-core checks the role and refuses what it must (disabling yourself, taking admin from yourself),
-and the page shows the refusal as its sentence. After each change the table is read again.
+core checks the role and refuses what it must (disabling yourself or the last active admin,
+taking admin from yourself), and the page shows the refusal as its sentence. Disabling asks
+first, unless the core's `disable_refusal` already says no. After each change the table is read
+again.
 
 Form templates, batches and exports stay with the `workstation` commands; the page says so.
 """
@@ -14,11 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.qss import set_style_property
-from ui.account_dialogs import AddAccountDialog, PasswordDialog, RoleDialog
+from ui.account_dialogs import AddAccountDialog, DisableAccountDialog, PasswordDialog, RoleDialog
 from ui.login import core_actor
 from ui.runner import report_bug, run_in_background
 from ui.users_model import DISPLAY_NAME, ROLE, STATE, USERNAME, SortRole, UsernameRole, UsersTableModel
@@ -41,6 +45,7 @@ from workstation.store import Store
 log = logging.getLogger(__name__)
 
 CentralProvider = Callable[[], Store]
+AnyDialog = TypeVar("AnyDialog", bound=QDialog)
 
 TITLE = "Administration"
 COMMANDS_NOTE = ("Form templates and batches come in with <code>workstation import</code>, final values go out "
@@ -61,7 +66,8 @@ class AdminUsersWidget(QWidget):
         refresh_failed(message): the accounts could not be read; the page says why.
         account_changed(username): the core made a change to this account (a refresh follows).
         change_refused(message): the core refused a change made on the page; the page says why.
-        dialog_opened(dialog): an account dialog was opened (tests and the window can reach it).
+        dialog_opened(dialog): an account dialog or the Disable question was opened (tests and
+            the window can reach it).
     """
 
     refreshed = Signal(list)
@@ -82,7 +88,7 @@ class AdminUsersWidget(QWidget):
         self._changing = False
         self._shown_once = False
         self._read_error = False
-        self.dialog: AddAccountDialog | PasswordDialog | RoleDialog | None = None
+        self.dialog: QDialog | None = None
 
         title = QLabel(TITLE)
         title.setObjectName("adminTitle")
@@ -215,7 +221,7 @@ class AdminUsersWidget(QWidget):
             ("Ins", "Add an account"),
             ("Alt+P", "Reset the selected account's password (also unlocks it)"),
             ("Alt+R", "Change the selected account's role"),
-            ("Alt+D / Alt+E", "Disable / enable the selected account"),
+            ("Alt+D / Alt+E", "Disable (asks first; Enter cancels) / enable the selected account"),
             ("F5", "Read the accounts again"),
             ("Tab", "Move between the table and the buttons"),
         ])]
@@ -304,13 +310,26 @@ class AdminUsersWidget(QWidget):
             name, f"{name} now has the {dialog.role_combo.currentText()} role."))
         return self._open(dialog)
 
-    def toggle_active(self) -> None:
-        """Disable the selected account, or enable it when it is disabled (the core may refuse)."""
+    def toggle_active(self) -> DisableAccountDialog | None:
+        """Enable the selected account when it is disabled; else ask before disabling it (the
+        question, window-modal, is returned), or say at once why the core would refuse."""
         username = self.selected_username()
         row = self.model.user(username) if username else None
         if username is None or row is None or not self._can_change():
-            return
-        active = not row.active
+            return None
+        if not row.active:
+            self._set_active(username, True)
+            return None
+        refusal = auth.disable_refusal(self.actor, row, self.model.rows)
+        if refusal is not None:
+            self._on_change_failed(refusal)
+            return None
+        dialog = DisableAccountDialog(username, self._who(username), self)
+        dialog.confirmed.connect(lambda name: self._set_active(name, False))
+        self._open(dialog)
+        return dialog
+
+    def _set_active(self, username: str, active: bool) -> None:
         central, actor = self._central, self.actor
         self._changing = True
         self._update_buttons()
@@ -318,7 +337,7 @@ class AdminUsersWidget(QWidget):
         run_in_background(lambda: auth.set_active(central(), actor, username, active),
                           lambda _result: self._on_changed(username, done), self._on_change_failed, owner=self)
 
-    def _open(self, dialog: AddAccountDialog | PasswordDialog | RoleDialog) -> AddAccountDialog | PasswordDialog | RoleDialog:
+    def _open(self, dialog: AnyDialog) -> AnyDialog:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(self._on_dialog_finished)
         self.dialog = dialog

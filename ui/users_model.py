@@ -3,6 +3,8 @@
 A thin model (house rule 7): a list of row snapshots from `auth.list_users`, four columns, a
 model reset when new rows come. Sorting goes through a `QSortFilterProxyModel` on `SortRole`
 (case-insensitive text). A lock is shown only while it lasts: `now` is when the rows were read.
+Times are this computer's (it is a desktop) and say so; the state's tooltip adds the date and
+UTC, which `workstation users list` prints.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from workstation.auth import UserRow
+from workstation.auth import UserRow, account_state, clock, lock_end
 from workstation.models import utcnow
 
 SortRole = Qt.ItemDataRole.UserRole + 1  # lower-cased text, for sorting
@@ -23,20 +25,22 @@ UsernameRole = Qt.ItemDataRole.UserRole + 2  # the row's user name, in every col
 USERNAME, DISPLAY_NAME, ROLE, STATE = range(4)
 HEADERS = ("User name", "Display name", "Role", "State")
 
-ACTIVE, DISABLED = "active", "disabled"
-_STATE_COLOURS = {DISABLED: QColor("#8a919c"), "locked": QColor("#b45309")}
+LOCAL_TIME = "local time"
+_STATE_COLOURS = {"disabled": QColor("#8a919c"), "locked": QColor("#b45309")}
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
-def account_state(row: UserRow, now: dt.datetime) -> str:
-    """"disabled", "locked until HH:MM" (local time) while a lockout lasts, else "active"."""
+def state_tooltip(row: UserRow, now: dt.datetime, tz: dt.tzinfo | None = None) -> str:
+    """The state cell's tooltip: while a lockout lasts, when it ends with its date, here and in UTC."""
     if not row.active:
-        return DISABLED
-    if row.locked_until is not None and row.locked_until > now:
-        return f"locked until {row.locked_until.astimezone():%H:%M}"
-    return ACTIVE
+        return "Disabled: this account cannot log in. Enable gives it back."
+    end = lock_end(row, now)
+    if end is None:
+        return "Active: this account may log in."
+    return (f"Locked after too many wrong passwords until {clock(end, tz)} {LOCAL_TIME} "
+            f"({clock(end, dt.timezone.utc)} UTC). Reset password unlocks it now.")
 
 
 class UsersTableModel(QAbstractTableModel):
@@ -45,16 +49,21 @@ class UsersTableModel(QAbstractTableModel):
     Signals: the standard model signals only.
     """
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, tz: dt.tzinfo | None = None) -> None:
+        """`tz`: the time zone times are shown in; None is this computer's."""
         super().__init__(parent)
+        self._tz = tz
         self._rows: list[UserRow] = []
         self._texts: list[tuple[str, str, str, str]] = []
+        self._tooltips: list[str] = []
 
     def set_rows(self, rows: Sequence[UserRow], now: dt.datetime | None = None) -> None:
         now = now or utcnow()
         self.beginResetModel()
         self._rows = list(rows)
-        self._texts = [(r.username, r.display_name, r.role, account_state(r, now)) for r in self._rows]
+        self._texts = [(r.username, r.display_name, r.role, account_state(r, now, self._tz, LOCAL_TIME))
+                       for r in self._rows]
+        self._tooltips = [state_tooltip(r, now, self._tz) for r in self._rows]
         self.endResetModel()
 
     @property
@@ -91,6 +100,8 @@ class UsersTableModel(QAbstractTableModel):
         if not index.isValid() or not (0 <= index.row() < len(self._rows)):
             return None
         text = self._texts[index.row()][index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == STATE:
+            return self._tooltips[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return text
         if role == SortRole:

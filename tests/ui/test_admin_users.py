@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Iterator
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from ui import runner
-from ui.account_dialogs import PASSWORDS_DIFFER, AddAccountDialog, PasswordDialog, RoleDialog
+from ui.account_dialogs import PASSWORDS_DIFFER, AddAccountDialog, DisableAccountDialog, PasswordDialog, RoleDialog
 from ui.admin_users import AdminUsersWidget, make_admin_users
 from ui.roles import build_window
 from ui.users_model import ROLE, STATE, USERNAME, UsersTableModel
@@ -133,7 +136,12 @@ def test_resetting_a_locked_accounts_password_unlocks_it(qtbot, page: AdminUsers
     assert locked_until is not None
     with qtbot.waitSignal(page.refreshed, timeout=15_000):
         qtbot.mouseClick(page.refresh_button, Qt.MouseButton.LeftButton)
-    assert cell(page, "asha", STATE) == f"locked until {locked_until.astimezone():%H:%M}"
+    # This computer's time, said so (the date only shows when the lock ends on another day).
+    state = cell(page, "asha", STATE)
+    assert state.startswith("locked until ") and state.endswith(f"{locked_until.astimezone():%H:%M} local time")
+    tooltip = page.model.index(page.model.row_of("asha"), STATE).data(Qt.ItemDataRole.ToolTipRole)
+    assert f"until {locked_until.astimezone():%Y-%m-%d %H:%M} local time" in tooltip
+    assert f"({locked_until.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC)" in tooltip
 
     click_row(qtbot, page, "asha")
     qtbot.mouseClick(page.password_button, Qt.MouseButton.LeftButton)
@@ -176,32 +184,136 @@ def test_a_role_is_changed_and_taking_admin_from_yourself_is_refused(qtbot, page
     dialog.reject()
 
 
-def test_disabling_and_enabling_an_account_shows_its_state(qtbot, page: AdminUsersWidget, central: Store) -> None:  # type: ignore[no-untyped-def]
-    click_row(qtbot, page, "asha")
+def closed(dialog: QWidget) -> bool:
+    """The dialog is gone (deleted on close) or at least hidden."""
+    return not shiboken6.isValid(dialog) or not dialog.isVisible()
+
+
+def ask_to_disable(qtbot, page: AdminUsersWidget, username: str) -> DisableAccountDialog:  # type: ignore[no-untyped-def]
+    """Select `username`, press Disable: the question, open and not answered yet."""
+    click_row(qtbot, page, username)
     assert page.active_button.text() == "&Disable"
-    with qtbot.waitSignal(page.refreshed, timeout=15_000):
+    with qtbot.waitSignal(page.dialog_opened) as opened:
         qtbot.mouseClick(page.active_button, Qt.MouseButton.LeftButton)
+    dialog = opened.args[0]
+    assert isinstance(dialog, DisableAccountDialog) and dialog is page.dialog and dialog.isVisible()
+    assert dialog.windowModality() == Qt.WindowModality.WindowModal
+    return dialog
+
+
+def test_disabling_asks_first_and_disable_in_the_question_disables(qtbot, page: AdminUsersWidget, central: Store,  # type: ignore[no-untyped-def]
+                                                                   root: auth.Actor) -> None:
+    dialog = ask_to_disable(qtbot, page, "asha")
+    assert dialog.text() == "Disable asha?"
+    assert dialog.informativeText().startswith("Asha Rao (asha) can no longer log in")
+    assert "kept" in dialog.informativeText()
+    assert dialog.defaultButton() is dialog.cancel_button and dialog.escapeButton() is dialog.cancel_button
+    assert "&" not in dialog.disable_button.text()  # a second Alt+D by habit does not answer
+    runner.wait_for_background(10_000)
+    assert accounts(central, root)["asha"].active  # asking changes nothing
+
+    # Keyboard only: the question opens on Cancel; Tab reaches Disable, Space presses it.
+    assert dialog.focusWidget() is dialog.cancel_button
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+    assert dialog.focusWidget() is dialog.disable_button
+    with qtbot.waitSignal(page.refreshed, timeout=15_000):
+        qtbot.keyClick(dialog.disable_button, Qt.Key.Key_Space)
+    assert page.dialog is None and closed(dialog)
+    assert not accounts(central, root)["asha"].active
     assert cell(page, "asha", STATE) == "disabled"
     assert page.active_button.text() == "&Enable" and page.selected_username() == "asha"
     assert page.message == "asha is disabled and can no longer log in."
     with pytest.raises(AuthError, match="disabled"):
         auth.authenticate(central, "asha", "asha-password")
 
-    with qtbot.waitSignal(page.refreshed, timeout=15_000):
+    # Enable asks nothing.
+    with qtbot.assertNotEmitted(page.dialog_opened), qtbot.waitSignal(page.refreshed, timeout=15_000):
         qtbot.mouseClick(page.active_button, Qt.MouseButton.LeftButton)
+    assert page.dialog is None
     assert cell(page, "asha", STATE) == "active" and page.active_button.text() == "&Disable"
     assert auth.authenticate(central, "asha", "asha-password").username == "asha"
 
 
+@pytest.mark.parametrize("answer", [Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape, "Cancel"])
+def test_enter_escape_or_cancel_in_the_question_keeps_the_account(qtbot, page: AdminUsersWidget, central: Store,  # type: ignore[no-untyped-def]
+                                                                  root: auth.Actor, answer: Qt.Key | str) -> None:
+    dialog = ask_to_disable(qtbot, page, "asha")
+    with qtbot.assertNotEmitted(page.account_changed), qtbot.assertNotEmitted(page.change_refused):
+        if answer == "Cancel":
+            qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+        else:
+            qtbot.keyClick(dialog, answer)  # Enter pressed by habit lands on the default, Cancel
+        runner.wait_for_background(10_000)  # a change, had one started, would be in the store now
+        QApplication.processEvents()  # and its result delivered
+    assert page.dialog is None and closed(dialog)
+    assert accounts(central, root)["asha"].active and cell(page, "asha", STATE) == "active"
+    assert page.active_button.isEnabled() and page.active_button.text() == "&Disable"
+    assert page.focusWidget() is page.view  # back in the table
+
+
 def test_disabling_yourself_is_refused_with_a_sentence(qtbot, page: AdminUsersWidget, central: Store, root: auth.Actor) -> None:  # type: ignore[no-untyped-def]
     click_row(qtbot, page, "root")
-    with qtbot.waitSignal(page.change_refused, timeout=15_000) as refused:
-        qtbot.mouseClick(page.active_button, Qt.MouseButton.LeftButton)
+    with qtbot.assertNotEmitted(page.dialog_opened), qtbot.waitSignal(page.change_refused, timeout=15_000) as refused:
+        qtbot.mouseClick(page.active_button, Qt.MouseButton.LeftButton)  # no question: the core says no
     assert refused.args == ["You cannot disable your own account."]
+    assert page.dialog is None
     assert page.message == "You cannot disable your own account." and page.message_is_error
     assert page.message_label.isVisible()
     assert accounts(central, root)["root"].active and cell(page, "root", STATE) == "active"
     assert page.active_button.isEnabled() and page.add_button.isEnabled()  # the page is usable again
+
+
+def test_the_last_active_admin_is_not_disabled(qtbot, page: AdminUsersWidget, central: Store, root: auth.Actor) -> None:  # type: ignore[no-untyped-def]
+    ada = auth.create_user(central, root, "ada", "admin", "ada-password")
+    with qtbot.waitSignal(page.refreshed, timeout=15_000):
+        page.refresh()
+    auth.set_role(central, ada, "root", "keyer")  # meanwhile, elsewhere: ada is the only admin left
+    last = "ada is the last active administrator; without it nobody could manage the accounts."
+
+    # The table still shows root as admin, so the page asks; the core refuses in its transaction.
+    dialog = ask_to_disable(qtbot, page, "ada")
+    with qtbot.waitSignal(page.change_refused, timeout=15_000) as refused:
+        qtbot.mouseClick(dialog.disable_button, Qt.MouseButton.LeftButton)
+    assert refused.args[0].startswith(last) and page.message_is_error
+    assert accounts(central, root)["ada"].active
+
+    # Once the table shows it, the page says so at once and asks nothing.
+    with qtbot.waitSignal(page.refreshed, timeout=15_000):
+        page.refresh()
+    assert cell(page, "root", ROLE) == "keyer"
+    click_row(qtbot, page, "ada")
+    with qtbot.assertNotEmitted(page.dialog_opened), qtbot.waitSignal(page.change_refused) as refused:
+        qtbot.mouseClick(page.active_button, Qt.MouseButton.LeftButton)
+    assert refused.args[0].startswith(last) and page.message.startswith(last) and page.dialog is None
+    assert accounts(central, root)["ada"].active and cell(page, "ada", STATE) == "active"
+
+
+def user_row(username: str, *, locked_until: dt.datetime | None = None, active: bool = True) -> auth.UserRow:
+    return auth.UserRow(username, username, "keyer", active, locked_until, uuid.uuid4())
+
+
+def test_a_lock_says_local_time_and_its_date_when_it_ends_after_midnight(qtbot) -> None:  # type: ignore[no-untyped-def]
+    here = dt.timezone(dt.timedelta(hours=1))  # this computer's time zone, one hour ahead of UTC
+    now = dt.datetime(2026, 11, 2, 22, 50, tzinfo=dt.timezone.utc)  # 23:50 here
+    model = UsersTableModel(tz=here)
+    model.set_rows([
+        user_row("ann", locked_until=dt.datetime(2026, 11, 2, 23, 5, tzinfo=dt.timezone.utc)),  # 00:05 tomorrow here
+        user_row("ben", locked_until=dt.datetime(2026, 11, 2, 22, 58, tzinfo=dt.timezone.utc)),  # 23:58 today here
+        user_row("cat", locked_until=dt.datetime(2026, 11, 2, 22, 0, tzinfo=dt.timezone.utc)),  # over already
+        user_row("dan", locked_until=dt.datetime(2026, 11, 2, 23, 5, tzinfo=dt.timezone.utc), active=False),
+    ], now)
+
+    def tip(username: str) -> str:
+        return str(model.index(model.row_of(username), STATE).data(Qt.ItemDataRole.ToolTipRole))
+
+    assert model.state_of("ann") == "locked until 2026-11-03 00:05 local time"
+    assert tip("ann") == ("Locked after too many wrong passwords until 2026-11-03 00:05 local time "
+                          "(2026-11-02 23:05 UTC). Reset password unlocks it now.")
+    assert model.state_of("ben") == "locked until 23:58 local time"
+    assert "until 2026-11-02 23:58 local time (2026-11-02 22:58 UTC)" in tip("ben")
+    assert (model.state_of("cat"), model.state_of("dan")) == ("active", "disabled")
+    assert "locked" not in tip("cat").lower() and "cannot log in" in tip("dan")
+    assert model.index(model.row_of("ann"), USERNAME).data(Qt.ItemDataRole.ToolTipRole) == "ann"
 
 
 def test_the_accounts_model_passes_the_model_tester(qtmodeltester, page: AdminUsersWidget) -> None:  # type: ignore[no-untyped-def]
