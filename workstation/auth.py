@@ -58,6 +58,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "users.manage": (),  # add, change role, enable/disable, reset others' passwords
     "audit.export": ("supervisor",),  # the audit log as CSV
     "page_problems": ("qa", "supervisor"),  # keyers' reports of missing or unreadable pages
+    "page_problems.close": ("qa", "supervisor"),  # closing such a report with a note on what was done
 }
 # The actor of a headless command run without --as (see `operator`).
 OPERATOR_ID = uuid.UUID(int=0)

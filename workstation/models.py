@@ -408,12 +408,16 @@ class PageProblem(Base):
     insert) and sent to the central database as its own outbox item; supervisors read it there
     (`workstation.page_problems`). No foreign key to the image: the report may be about an image
     the station never had, and the purge after a push deletes images the report still names.
+    A supervisor closes it centrally with a note: when, who and the note are set together.
     """
 
     __tablename__ = "page_problems"
     __table_args__ = (
         CheckConstraint("page_no >= 1", name="ck_page_problems_page"),
         CheckConstraint("reason IN ('unreadable','missing','wrong_document')", name="ck_page_problems_reason"),
+        CheckConstraint("(closed_at IS NULL AND closed_by IS NULL AND close_note IS NULL)"
+                        " OR (closed_at IS NOT NULL AND closed_by IS NOT NULL AND close_note IS NOT NULL)",
+                        name="ck_page_problems_closed"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -426,6 +430,12 @@ class PageProblem(Base):
     keyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("work_units.id"), default=None)
     reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set centrally when a supervisor closes the report (`page_problems.close_problem`); never on a
+    # station, and never part of the push, so a station's older local store may lack them.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    closed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", name="fk_page_problems_closed_by"),
+                                                        default=None)
+    close_note: Mapped[str | None] = mapped_column(String(200), default=None)  # what was done
 
 
 class AuditEvent(Base):

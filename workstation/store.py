@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import DDL, Engine, create_engine, event, inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateColumn
 
 from workstation.errors import DatabaseUnavailable, KnownError
 from workstation.models import Base
@@ -93,14 +94,42 @@ class Store:
             yield s
 
     def create_schema(self) -> None:
-        """Create every table that is missing (the local store; tests of the central side)."""
+        """Create every table that is missing, and the nullable columns an existing table lacks
+        (the local store; tests of the central side)."""
         try:
             Base.metadata.create_all(self.engine)
+            self._add_missing_columns()
         except OperationalError as exc:
             raise DatabaseUnavailable(
                 f"The database at {redact(self.url)} cannot be reached: {exc.orig}.",
                 "Check that it is running and the address is right.",
             ) from exc
+
+    def _add_missing_columns(self) -> None:
+        """Give an older store's tables the model's columns added since it was made.
+
+        `create_all` never changes a table that exists, and the local store has no migrations,
+        so a station's store made by an earlier version would lack a column added later (the
+        central database gets it by an Alembic migration). New columns are nullable, so each is
+        added in place, without the table constraints about it, which only the central side needs.
+        """
+        with self.engine.begin() as conn:
+            inspector = inspect(conn)
+            for table in Base.metadata.sorted_tables:
+                if not inspector.has_table(table.name):
+                    continue
+                present = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present:
+                        continue
+                    if not column.nullable or column.server_default is not None:
+                        log.warning("%s lacks %s.%s, which cannot be added in place", redact(self.url),
+                                    table.name, column.name)
+                        continue
+                    spec = CreateColumn(column).compile(dialect=self.engine.dialect)
+                    name = self.engine.dialect.identifier_preparer.format_table(table)
+                    conn.execute(DDL(f"ALTER TABLE {name} ADD COLUMN {spec}"))
+                    log.info("added the column %s.%s to %s", table.name, column.name, redact(self.url))
 
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("documents")

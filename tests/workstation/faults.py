@@ -1,16 +1,21 @@
-"""Fault injection for pushes: the central side fails at one chosen statement."""
+"""Fault injection for central writes: the central side fails at one chosen statement."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import event
 
 from workstation import sync
 from workstation.store import Store
 
+_R = TypeVar("_R")
 
-def push_cut_at(local: Store, central: Store, k: int) -> tuple[sync.PushReport, bool]:
-    """Push what is pending with the central side's k-th statement raising; returns the push's
-    report and whether statement k was reached (False: the push ran through uncut)."""
+
+def cut_at(central: Store, k: int, op: Callable[[], _R]) -> tuple[_R | BaseException, bool]:
+    """Run `op` with the central side's k-th statement raising; returns what `op` returned (or
+    the exception it raised) and whether statement k was reached (False: `op` ran through uncut)."""
     seen = 0
 
     def fail_at_k(conn: object, cursor: object, statement: str, *args: object) -> None:
@@ -21,7 +26,17 @@ def push_cut_at(local: Store, central: Store, k: int) -> tuple[sync.PushReport, 
 
     event.listen(central.engine, "before_cursor_execute", fail_at_k)
     try:
-        report = sync.push_pending(local, central)
+        try:
+            result: _R | BaseException = op()
+        except Exception as exc:  # noqa: BLE001 - handed back for the test to look at
+            result = exc
     finally:
         event.remove(central.engine, "before_cursor_execute", fail_at_k)
-    return report, seen >= k
+    return result, seen >= k
+
+
+def push_cut_at(local: Store, central: Store, k: int) -> tuple[sync.PushReport, bool]:
+    """Push what is pending with the central side's k-th statement raising (a push never raises)."""
+    report, cut = cut_at(central, k, lambda: sync.push_pending(local, central))
+    assert isinstance(report, sync.PushReport), report
+    return report, cut

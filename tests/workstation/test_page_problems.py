@@ -1,4 +1,4 @@
-"""Page problem reports (F8): recorded on the station, pushed exactly once, read by supervisors.
+"""Page problem reports (F8): recorded on the station, pushed exactly once, read and closed by supervisors.
 
 Run on the embedded SQLite central database and on PostgreSQL (the `central` fixture).
 """
@@ -9,15 +9,16 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tests.workstation.centralseed import add_user, seed_batch, write_finished_unit
-from tests.workstation.faults import push_cut_at
+from tests.workstation.faults import cut_at, push_cut_at
+from workstation import audit, auth, page_problems, sync, work
 from workstation import models as m
-from workstation import page_problems, sync, work
 from workstation.auth import Actor
 from workstation.errors import KnownError, NotFound, PermissionDenied
-from workstation.migrate import upgrade_central
+from workstation.migrate import current_revision, head_revision, upgrade_central
 from workstation.store import Store, open_central, open_local
 
 SUPERVISOR = Actor(uuid.uuid4(), "sue", "supervisor")
@@ -226,5 +227,154 @@ def test_reports_wait_for_a_central_database_that_was_not_upgraded(tmp_path: Pat
     assert "workstation central upgrade" in report.errors[0]
     upgrade_central(central)
     assert sync.push_pending(local, central).problems == 2
+    local.dispose()
+    central.dispose()
+
+
+# --- closing a report ---------------------------------------------------------------------------
+
+
+def _pushed(central: Store, local: Store, pages: int = 2) -> tuple[uuid.UUID, work.Claim, list[uuid.UUID]]:
+    """ann reports page 1 of each of `pages` documents and the reports reach the central database."""
+    ann, claim = _claimed(central, local, documents=pages)
+    reported = [page_problems.report_page(local, ann, claim.unit_id, doc, 1).problem_id for doc in claim.document_ids]
+    assert sync.push_pending(local, central).problems == pages
+    return ann, claim, reported
+
+
+def _staff(central: Store, username: str, role: str) -> Actor:
+    return Actor(add_user(central, username, role), username, role, username.title())
+
+
+def _closes(central: Store) -> list[tuple[object, ...]]:
+    with central.transaction() as s:
+        return s.execute(select(m.AuditEvent.username, m.AuditEvent.subject, m.AuditEvent.details)
+                         .where(m.AuditEvent.action == "page.report_closed")).all()
+
+
+def test_a_supervisor_closes_a_report_with_a_note_and_it_leaves_the_open_list(central: Store, local: Store) -> None:
+    _ann, claim, (first, second) = _pushed(central, local)
+    sue = _staff(central, "sue", "supervisor")
+    row = page_problems.close_problem(central, sue, first, "  paper\n pulled ")
+    assert (row.id, row.open, row.closed_by, row.close_note) == (first, False, "Sue", "paper pulled")
+    assert row.closed_at is not None and row.closed_at >= row.reported_at
+
+    assert [r.id for r in page_problems.page_problems(central, sue)] == [second]
+    history = {r.id: r for r in page_problems.page_problems(central, sue, open_only=False)}
+    assert (history[first].closed_by, history[first].close_note, history[first].open) == ("Sue", "paper pulled", False)
+    assert (history[second].closed_at, history[second].closed_by, history[second].open) == (None, "", True)
+    with central.transaction() as s:
+        stored = s.get(m.PageProblem, first)
+        assert (stored.closed_by, stored.close_note) == (sue.id, "paper pulled")
+        assert audit.verify(s).ok
+    assert _closes(central) == [("sue", str(claim.document_ids[0]),
+                                 {"problem": str(first), "page": 1, "reason": "missing", "note": "paper pulled"})]
+
+    # A replay of the report's push (the station never heard it arrived) leaves it closed.
+    with local.transaction() as s:
+        s.execute(update(m.OutboxItem).values(sent_at=None))
+    assert sync.push_pending(local, central).problems == 2
+    assert [r.id for r in page_problems.page_problems(central, sue)] == [second]
+    # QA leads and admins close reports too.
+    page_problems.close_problem(central, _staff(central, "lee", "qa"), second, "rescanned")
+    assert page_problems.page_problems(central, sue) == []
+
+
+def test_a_second_close_is_refused_with_who_closed_it_and_changes_nothing(central: Store, local: Store) -> None:
+    _ann, _claim, (first, _second) = _pushed(central, local)
+    sue, lee = _staff(central, "sue", "supervisor"), _staff(central, "lee", "qa")
+    closed = page_problems.close_problem(central, sue, first, "rescanned")
+    with pytest.raises(KnownError, match=r"page 1 of scan_0001.png \(batch B-ann\) was closed already, by Sue on .* UTC "
+                                         r'\("rescanned"\)') as refused:
+        page_problems.close_problem(central, lee, first, "paper pulled")
+    assert not isinstance(refused.value, (NotFound, PermissionDenied))
+    assert "Traceback" not in str(refused.value)
+    (again,) = [r for r in page_problems.page_problems(central, sue, open_only=False) if r.id == first]
+    assert again == closed
+    assert len(_closes(central)) == 1
+
+
+def test_closing_an_unknown_report_or_without_a_note_is_refused(central: Store, local: Store) -> None:
+    _ann, _claim, (first, _second) = _pushed(central, local)
+    sue = _staff(central, "sue", "supervisor")
+    with pytest.raises(NotFound, match="There is no page problem report .* in the central database"):
+        page_problems.close_problem(central, sue, uuid.uuid4(), "rescanned")
+    with pytest.raises(KnownError, match="closing note is needed"):
+        page_problems.close_problem(central, sue, first, " \t ")
+    with pytest.raises(KnownError, match=f"at most {page_problems.NOTE_LENGTH} fit"):
+        page_problems.close_problem(central, sue, first, "x" * (page_problems.NOTE_LENGTH + 1))
+    assert len(page_problems.page_problems(central, sue)) == 2 and _closes(central) == []
+
+
+def test_keyers_cannot_close_reports_whatever_their_station_claims(central: Store, local: Store) -> None:
+    ann, _claim, (first, _second) = _pushed(central, local)
+    with pytest.raises(PermissionDenied):
+        page_problems.close_problem(central, Actor(ann, "ann", "keyer"), first, "done")
+    # An Actor made up with a grand role gets past the first check, not past the account's row.
+    with pytest.raises(PermissionDenied, match="ann \\(keyer\\) may not do this"):
+        page_problems.close_problem(central, Actor(ann, "ann", "supervisor"), first, "done")
+    sue = _staff(central, "sue", "supervisor")
+    auth.set_active(central, auth.operator("root"), "sue", False)
+    with pytest.raises(PermissionDenied, match="disabled"):
+        page_problems.close_problem(central, sue, first, "done")
+    assert len(page_problems.page_problems(central, Actor(ann, "x", "admin"))) == 2 and _closes(central) == []
+
+
+def test_a_close_cut_at_any_statement_leaves_the_report_open(central: Store, local: Store) -> None:
+    """The row and its audit event commit together, or neither does."""
+    _ann, _claim, (first, _second) = _pushed(central, local)
+    sue = _staff(central, "sue", "supervisor")
+    k = 0
+    while True:
+        k += 1
+        result, cut = cut_at(central, k, lambda: page_problems.close_problem(central, sue, first, "rescanned"))
+        if not cut:
+            break
+        assert isinstance(result, Exception), k
+        assert len(page_problems.page_problems(central, sue)) == 2 and _closes(central) == [], k
+        assert k < 60, "the close never finished"
+    assert isinstance(result, page_problems.PageProblemRow) and not result.open and k > 3
+    assert len(_closes(central)) == 1
+
+
+def test_a_central_database_at_0002_upgrades_keeping_its_reports_open(central_url: str, tmp_path: Path) -> None:
+    """An office that ran the release with page problems upgrades; the reports made then stay open."""
+    central = Store(central_url)
+    upgrade_central(central, "0002")
+    local = open_local(f"sqlite:///{tmp_path / 'local.sqlite'}")
+    ann, claim = _claimed(central, local)
+    reported = page_problems.report_page(local, ann, claim.unit_id, claim.document_ids[0], 1, detail="torn")
+    assert sync.push_pending(local, central).problems == 1  # the push needs nothing of 0003
+
+    upgrade_central(central)
+    assert current_revision(central) == head_revision()
+    sue = _staff(central, "sue", "supervisor")
+    (row,) = page_problems.page_problems(central, sue)
+    assert (row.id, row.detail, row.open, row.closed_at, row.closed_by) == (reported.problem_id, "torn", True, None, "")
+    page_problems.close_problem(central, sue, reported.problem_id, "rescanned")
+    assert page_problems.page_problems(central, sue) == []
+    # When, who and the note are set together or not at all: the schema says so, not only the code.
+    with pytest.raises(IntegrityError), central.transaction() as s:
+        s.execute(update(m.PageProblem).where(m.PageProblem.id == reported.problem_id).values(close_note=None))
+    local.dispose()
+    central.dispose()
+
+
+def test_a_station_store_from_before_closing_gets_the_columns_and_sends_reports_as_before(tmp_path: Path) -> None:
+    """A local store is made from the models: an older one gets the new nullable columns when it opens."""
+    url = f"sqlite:///{tmp_path / 'old-local.sqlite'}"
+    upgrade_central(Store(url), "0002")  # the schema the models had then (test_store keeps them in step)
+    local = open_local(url)
+    with local.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("page_problems")}
+    assert {"closed_at", "closed_by", "close_note"} <= columns
+    central = open_central(f"sqlite:///{tmp_path / 'central.sqlite'}", create=True)
+    ann, claim = _claimed(central, local)
+    reported = page_problems.report_page(local, ann, claim.unit_id, claim.document_ids[0], 1)
+    with local.transaction() as s:
+        assert s.get(m.PageProblem, reported.problem_id).closed_at is None
+    payload = page_problems.build_payload(local, reported.problem_id)
+    assert not {"closed_at", "closed_by", "close_note"} & set(payload["problem"])  # closing is central only
+    assert sync.push_pending(local, central).problems == 1
     local.dispose()
     central.dispose()

@@ -146,6 +146,8 @@ SERVICES: dict[str, tuple[Call, tuple[str, ...], str]] = {
     "audit export": (_audit_export, ("keyer", "qa"), ""),
     "page problem report": (_report_page, ("supervisor",), ""),
     "page problems list": (lambda w, a: page_problems.page_problems(w.central, a, open_only=False), ("keyer",), ""),
+    "page problem close": (lambda w, a: page_problems.close_problem(w.central, a, uuid.uuid4(), "rescanned"),
+                           ("keyer",), ""),
 }
 
 
