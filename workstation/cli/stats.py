@@ -1,10 +1,16 @@
-"""`workstation stats`: the same productivity and accuracy figures the dashboard shows."""
+"""`workstation stats`: the same productivity and accuracy figures the dashboard shows.
+
+With them, like the dashboard, the open page problem reports (F8; see `workstation.page_problems`),
+a count and one line each, newest first, so a supervisor without the desktop sees them too.
+They are left out with `--keyer` (one keyer's figures, as the keyer sees them).
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
@@ -13,10 +19,11 @@ from workstation import models as m
 from workstation.cli.context import CliContext
 from workstation.cli.users import acting, add_acting_option
 from workstation.errors import KnownError, NotFound
+from workstation.page_problems import PageProblemRow
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("stats", help="keyer speed and accuracy, batch progress")
+    parser = sub.add_parser("stats", help="keyer speed and accuracy, batch progress, open page problems")
     parser.add_argument("--keyer", help="only this keyer (user name)")
     parser.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD (UTC)")
     parser.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD (UTC), inclusive")
@@ -49,7 +56,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     filters = metrics.Filters(start=start, end=end, keyer_id=keyer_id, template=args.template)
     # The same service, and so the same numbers, as the supervisor's dashboard.
     board = metrics.load_dashboard(central, acting(args, ctx), filters, batches=not args.keyer)
-    keyers, team, classes, batches = board.keyers, board.team, board.errors_by_class, board.batches
+    keyers, team, classes, batches, problems = (board.keyers, board.team, board.errors_by_class, board.batches,
+                                                board.page_problems)
     fields = board.errors_by_field[:10]
     if args.json:
         print(json.dumps({
@@ -60,6 +68,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             "batches": [{"batch": b.name, "template": b.template, "documents": b.documents, "pass1_left": b.pass1_left,
                          "pass2_left": b.pass2_left, "third_key_left": b.third_key_left, "in_qa": b.in_qa,
                          "final": b.final} for b in batches],
+            "page_problems": [{"id": str(p.id), "batch": p.batch, "document": p.document, "page": p.page_no,
+                               "reason": p.reason, "keyer": p.keyer, "reported_at": p.reported_at.isoformat(),
+                               "detail": p.detail} for p in problems],
         }, indent=2))
         return 0
     print(f"{'keyer':<16}{'docs':>7}{'fields':>8}{'keys':>9}{'act h':>7}{'KPH':>8}{'acc %':>8}{'err/1k':>8}{'as keyer':>9}{'as verif':>9}")
@@ -77,7 +88,19 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     for b in batches:
         print(f"batch {b.name} ({b.template}): {b.documents} documents, pass 1 left {b.pass1_left}, pass 2 left "
               f"{b.pass2_left}, third key {b.third_key_left}, QA {b.in_qa}, final {b.final}")
+    if not args.keyer:
+        _print_problems(problems)
     return 0
+
+
+def _print_problems(problems: Sequence[PageProblemRow]) -> None:
+    """The open page problems: a count, then one line each (the dashboard's table, as text)."""
+    capped = " (the newest; more are open)" if len(problems) >= metrics.DASHBOARD_PAGE_PROBLEMS else ""
+    print(f"page problems: {len(problems)} open{capped}" if problems else "page problems: none open")
+    for p in problems:
+        detail = f" ({' '.join(p.detail.split())})" if p.detail.strip() else ""
+        print(f"  {p.reported_at:%Y-%m-%d %H:%M} UTC  {p.batch}  {p.document} page {p.page_no}: {p.reason_text}, "
+              f"reported by {p.keyer}{detail}")
 
 
 def _num(value: float | None, digits: int) -> str:
