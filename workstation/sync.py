@@ -233,6 +233,28 @@ def pending_count(local: Store) -> int:
         return int(s.scalar(select(func.count()).select_from(_outbox).where(_outbox.c.sent_at.is_(None))) or 0)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """What waits in a station's outbox, by kind (`pending_count` is their total)."""
+
+    units: int = 0  # finished units
+    problems: int = 0  # page problem reports
+    other: int = 0  # items of a kind this version does not know (they cannot be sent)
+
+    @property
+    def total(self) -> int:
+        return self.units + self.problems + self.other
+
+
+def waiting(local: Store) -> Waiting:
+    """The unsent outbox items of each kind, in one statement."""
+    with local.transaction() as s:
+        counts = {kind: int(n) for kind, n in s.execute(
+            select(_outbox.c.kind, func.count()).where(_outbox.c.sent_at.is_(None)).group_by(_outbox.c.kind))}
+    units, problems = counts.pop(UNIT_FINISHED, 0), counts.pop(page_problems.PAGE_PROBLEM, 0)
+    return Waiting(units, problems, sum(counts.values()))
+
+
 def next_retry_delay(attempts: int, *, base: float = RETRY_BASE_S, cap: float = RETRY_CAP_S) -> float:
     """Seconds to wait after `attempts` failed attempts: doubling from `base`, at most `cap`."""
     if attempts <= 0:

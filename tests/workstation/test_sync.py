@@ -19,7 +19,8 @@ from tests.pgnet import PasswordRefusingServer
 from tests.workstation.centralseed import add_user, png_bytes, seed_batch, value_for, write_finished_unit
 from tests.workstation.faults import push_cut_at
 from workstation import models as m
-from workstation import sync, work
+from workstation import page_problems, sync, work
+from workstation.errors import KnownError
 from workstation.paths import Workspace
 from workstation.settings import load_settings, save_settings
 from workstation.store import Store, open_local
@@ -314,6 +315,44 @@ def test_the_sync_command_sends_waiting_work_and_says_so_when_offline(
     assert sync.pending_count(local) == 0
     assert len(_central_rows(central)[0]) == 2
     assert _count(local, m.Image) == 0  # purged after the confirmed push
+
+
+def test_the_sync_command_names_what_waits_units_and_page_problem_reports(
+    central: Store, local: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workstation.cli import main
+
+    offline = "postgresql+psycopg://localhost:1/x"
+    ann = add_user(central, "ann")
+    seed_batch(central, documents=2, passes=(1,))
+    claim, _ = sync.claim_and_pull(central, local, ann, pass_no=1)
+    page_problems.report_page(local, ann, claim.unit_id, claim.document_ids[0], 1)
+    assert main(["--central", offline, "sync"]) == 3
+    err = capsys.readouterr().err
+    assert "offline: 1 page problem report(s) wait to be sent;" in err and "unit" not in err.splitlines()[0]
+
+    write_finished_unit(local, claim.unit_id)
+    assert main(["--central", offline, "sync"]) == 3
+    assert "offline: 1 finished unit(s) and 1 page problem report(s) wait to be sent;" in capsys.readouterr().err
+
+    def refuse(s: object, payload: object) -> bool:
+        raise KnownError("refused this once")
+
+    real_apply = page_problems.apply_problem
+    monkeypatch.setattr(page_problems, "apply_problem", refuse)
+    assert main(["--central", central.url, "sync"]) == 2
+    captured = capsys.readouterr()
+    assert "sent 1 finished unit(s)" in captured.out
+    assert "error: refused this once" in captured.err
+    assert "waiting in the outbox: 1 page problem report(s);" in captured.err and "Traceback" not in captured.err
+
+    monkeypatch.setattr(page_problems, "apply_problem", real_apply)
+    assert main(["--central", central.url, "sync"]) == 0
+    out = capsys.readouterr().out
+    assert "sent 1 page problem report(s) to the supervisors" in out and "nothing left to send" in out
+    assert main(["--central", central.url, "sync"]) == 0
+    assert "nothing to send: every finished unit and page problem report is in the central database" in (
+        capsys.readouterr().out)
 
 
 def test_the_sync_command_keeps_the_local_copy_when_the_settings_say_so(
