@@ -5,9 +5,11 @@ Everything on it comes from one core call, `metrics.load_dashboard`, run off the
 page would get a sentence, not the floor's figures. The widgets only show the `Dashboard` that
 comes back: the tables are `reports.Table`s (the same rows the CSV export writes), the charts
 draw its hourly, per-field and per-class numbers. Under the open batches, the page problems keyers
-reported (F8) whose documents are not final yet. A refresh asked for while one runs is queued,
-so the page never runs two at a time and never freezes. It refreshes itself every minute while
-it is shown, and on F5.
+reported (F8) that are still open; a supervisor closes the selected one with a note (Close
+report, Alt+C or Del: `ui.page_problem_dialog` asks for it, `page_problems.close_problem` runs
+off the GUI thread, a refusal is shown as its sentence) and the table refreshes without it. A refresh asked for while one runs is queued, so the
+page never runs two at a time and never freezes. It refreshes itself every minute while it is
+shown, and on F5.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -42,8 +44,9 @@ from PySide6.QtWidgets import (
 from ui.dashboard_charts import ErrorClassChartWidget, FieldErrorsChartWidget, HourlyChartWidget
 from ui.dashboard_models import ReportTableModel, ShareBarDelegate, SortRole
 from ui.login import core_actor
+from ui.page_problem_dialog import CloseProblemDialog
 from ui.runner import run_in_background
-from workstation import auth, metrics, reports
+from workstation import auth, metrics, page_problems, reports
 from workstation.errors import KnownError
 from workstation.models import utcnow
 from workstation.store import Store
@@ -113,11 +116,15 @@ class DashboardWidget(QWidget):
         refreshed(board): a refresh finished; `board` is the `metrics.Dashboard` now shown.
         refresh_failed(message): a refresh failed; the message is shown on the page.
         exported(paths): CSV files were written.
+        problem_closed(row): the core closed a page problem report (a refresh follows).
+        close_refused(message): the core refused to close one; the message is shown on the page.
     """
 
     refreshed = Signal(object)
     refresh_failed = Signal(str)
     exported = Signal(list)
+    problem_closed = Signal(object)
+    close_refused = Signal(str)
 
     def __init__(self, actor: object, central: CentralProvider, parent: QWidget | None = None, *,
                  auto_refresh_ms: int = AUTO_REFRESH_MS, today: dt.date | None = None) -> None:
@@ -129,6 +136,11 @@ class DashboardWidget(QWidget):
         self._again = False
         self._sized = False
         self.board = _empty_board()
+        self._closing = False
+        # What closing a report just did, said once more after the refresh that follows it: a
+        # success beside "Updated", a refusal in the message line (which a refresh clears).
+        self._notice = ""
+        self._refusal = ""
 
         # --- filters -------------------------------------------------------------------------------
         today = today or dt.datetime.now(dt.timezone.utc).date()
@@ -193,7 +205,10 @@ class DashboardWidget(QWidget):
         self.problem_model = ReportTableModel(reports.page_problem_table(()), self)
         self.problem_view = _table_view("dashboardPageProblems", self.problem_model,
                                         self.problem_model.column_of("reported_at"), Qt.SortOrder.DescendingOrder)
-        self.problem_view.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.problem_view.setAccessibleName("Open page problem reports")
+        self.close_problem_button = QPushButton("&Close report…")
+        self.close_problem_button.setObjectName("dashboardCloseProblem")
+        self.close_problem_button.setToolTip("Close the selected report with a note on what was done (Del)")
         self.hourly_chart = HourlyChartWidget()
         self.field_chart = FieldErrorsChartWidget()
         self.class_chart = ErrorClassChartWidget()
@@ -212,11 +227,12 @@ class DashboardWidget(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.batches_title = QLabel("Open batches")
         self.problems_title = QLabel("Page problems")
-        self.problems_title.setToolTip("Pages keyers reported missing or unreadable (F8), until their document is final")
+        self.problems_title.setToolTip("Pages keyers reported missing or unreadable (F8), until a supervisor "
+                                       "closes the report or its document is final")
         self.splitter.addWidget(self._section(QLabel("Keyers"), self.keyer_view))
         self.splitter.addWidget(charts)
         self.splitter.addWidget(self._section(self.batches_title, self.batch_view))
-        self.splitter.addWidget(self._section(self.problems_title, self.problem_view))
+        self.splitter.addWidget(self._section(self.problems_title, self.problem_view, self.close_problem_button))
         self.batch_view.setMinimumHeight(30 + 3 * 26)
         self.problem_view.setMinimumHeight(30 + 2 * 26)
         for index, stretch in enumerate(SECTION_SHARES):
@@ -238,6 +254,11 @@ class DashboardWidget(QWidget):
         self.template_box.currentIndexChanged.connect(self._on_filter_changed)
         self.subject_box.currentIndexChanged.connect(self._on_subject_box_changed)
         self.keyer_view.selectionModel().selectionChanged.connect(self._on_keyer_selection_changed)
+        self.problem_view.selectionModel().selectionChanged.connect(self._on_problem_selection_changed)
+        self.close_problem_button.clicked.connect(self.close_selected_problem)
+        close_key = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.problem_view)
+        close_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        close_key.activated.connect(self.close_selected_problem)
         refresh = QAction("Refresh", self)
         refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
         refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -261,14 +282,21 @@ class DashboardWidget(QWidget):
         return edit
 
     @staticmethod
-    def _section(heading: QLabel, body: QWidget) -> QWidget:
+    def _section(heading: QLabel, body: QWidget, *tools: QWidget) -> QWidget:
+        """A titled section; `tools` (buttons for its table) sit at the right of the title."""
         box = QWidget()
         box.setObjectName("dashboardSection")
         heading.setObjectName("dashboardSectionTitle")
+        title = QHBoxLayout()
+        title.setContentsMargins(0, 0, 0, 0)
+        title.addWidget(heading)
+        title.addStretch(1)
+        for tool in tools:
+            title.addWidget(tool)
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(heading)
+        layout.addLayout(title)
         layout.addWidget(body, 1)
         return box
 
@@ -312,7 +340,8 @@ class DashboardWidget(QWidget):
 
     def help_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """F1: the dashboard's keys."""
-        return [("Dashboard", [("F5", "Refresh the figures now"), ("Tab", "Move between filters, tables and charts")])]
+        return [("Dashboard", [("F5", "Refresh the figures now"), ("Tab", "Move between filters, tables and charts"),
+                               ("Del / Alt+C", "Close the selected page problem report, with a note")])]
 
     def refresh(self) -> None:
         """Fetch the figures in the background; a refresh asked for meanwhile runs after it."""
@@ -338,9 +367,11 @@ class DashboardWidget(QWidget):
 
     def _on_refresh_done(self, board: metrics.Dashboard) -> None:
         self._busy = False
-        self._show_message("")
+        self._show_message(self._refusal)
         self._show_board(board)
-        self.state_label.setText(f"Updated {dt.datetime.now().strftime('%H:%M:%S')}")
+        updated = f"Updated {dt.datetime.now().strftime('%H:%M:%S')}"
+        self.state_label.setText(f"{self._notice}; {updated.lower()}" if self._notice else updated)
+        self._notice = self._refusal = ""
         self.refreshed.emit(board)
         if self._again:
             self.refresh()
@@ -348,15 +379,20 @@ class DashboardWidget(QWidget):
     def _on_refresh_error(self, error: BaseException) -> None:
         self._busy = False
         self.state_label.setText("Not updated")
-        if isinstance(error, KnownError):
-            message = str(error)
-        else:
-            log.error("dashboard refresh failed", exc_info=error)
-            message = "The figures could not be loaded; the log file has the details."
+        message = self._sentence(error, "The figures could not be loaded; the log file has the details.")
+        self._notice = self._refusal = ""
         self._show_message(message)
         self.refresh_failed.emit(message)
         if self._again:
             self.refresh()
+
+    @staticmethod
+    def _sentence(error: BaseException, bug_text: str) -> str:
+        """A known error's own sentence; anything else is logged and said as `bug_text`."""
+        if isinstance(error, KnownError):
+            return str(error)
+        log.error("%s", bug_text, exc_info=error)
+        return bug_text
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)
@@ -373,7 +409,10 @@ class DashboardWidget(QWidget):
         self.keyer_view.selectionModel().blockSignals(False)
         self.batch_model.set_table(reports.batch_table(board.batches, board.refreshed_at))
         self.batches_title.setText("Open batches" if board.batches else "Open batches: none (every batch is final)")
+        chosen = self.selected_problem()
         self.problem_model.set_table(reports.page_problem_table(board.page_problems))
+        self._select_row(self.problem_view, self.problem_model, chosen.id if chosen else None)
+        self._update_close_button()
         count = len(board.page_problems)
         self.problems_title.setText(f"Page problems: {count} open" if count else "Page problems: none open")
         self._fill_combo(self.template_box, ALL_TEMPLATES, [(name, name) for name in board.templates])
@@ -414,18 +453,32 @@ class DashboardWidget(QWidget):
         box.blockSignals(False)
 
     def _select_keyer_row(self, keyer_id: uuid.UUID | None) -> None:
-        selection = self.keyer_view.selectionModel()
+        self._select_row(self.keyer_view, self.keyer_model, keyer_id)
+
+    @staticmethod
+    def _select_row(view: QTableView, model: ReportTableModel, key: object) -> None:
+        """Select the row whose key is `key` (none when it is None or gone), without signals."""
+        selection = view.selectionModel()
         selection.blockSignals(True)
         try:
-            self.keyer_view.clearSelection()
-            row = self.keyer_model.row_of_key(keyer_id) if keyer_id is not None else -1
+            view.clearSelection()
+            row = model.row_of_key(key) if key is not None else -1
             if row >= 0:
-                proxy = self.keyer_view.model()
+                proxy = view.model()
                 assert isinstance(proxy, QSortFilterProxyModel)
-                index = proxy.mapFromSource(self.keyer_model.index(row, 0))
-                self.keyer_view.selectRow(index.row())
+                index = proxy.mapFromSource(model.index(row, 0))
+                view.selectRow(index.row())
         finally:
             selection.blockSignals(False)
+
+    @staticmethod
+    def _selected_key(view: QTableView, model: ReportTableModel) -> object:
+        rows = view.selectionModel().selectedRows()
+        if not rows:
+            return None
+        proxy = view.model()
+        assert isinstance(proxy, QSortFilterProxyModel)
+        return model.row_key(proxy.mapToSource(rows[0]).row())
 
     # --- reacting to the user ------------------------------------------------------------------------
 
@@ -440,15 +493,57 @@ class DashboardWidget(QWidget):
         self.refresh()
 
     def _on_keyer_selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        rows = self.keyer_view.selectionModel().selectedRows()
-        keyer_id = None
-        if rows:
-            proxy = self.keyer_view.model()
-            assert isinstance(proxy, QSortFilterProxyModel)
-            keyer_id = self.keyer_model.row_key(proxy.mapToSource(rows[0]).row())
+        keyer_id = self._selected_key(self.keyer_view, self.keyer_model)
         index = self.subject_box.findData(str(keyer_id)) if keyer_id is not None else 0
         if index >= 0 and index != self.subject_box.currentIndex():
             self.subject_box.setCurrentIndex(index)  # refreshes the chart for that keyer
+
+    def _on_problem_selection_changed(self, *_args: object) -> None:
+        self._update_close_button()
+
+    # --- closing a page problem report -----------------------------------------------------------
+
+    def selected_problem(self) -> page_problems.PageProblemRow | None:
+        """The page problem report selected in its table, if any."""
+        problem_id = self._selected_key(self.problem_view, self.problem_model)
+        return next((p for p in self.board.page_problems if p.id == problem_id), None)
+
+    def _update_close_button(self) -> None:
+        # A convenience: the core refuses anyone else (`page_problems.close`).
+        allowed = auth.allowed(self._actor, page_problems.CLOSE_ACTION)
+        self.close_problem_button.setVisible(allowed)
+        self.close_problem_button.setEnabled(allowed and not self._closing and self.selected_problem() is not None)
+
+    def close_selected_problem(self) -> None:
+        """Ask for the note that closes the selected report, then close it in the background."""
+        problem = self.selected_problem()
+        if problem is None or self._closing or not auth.allowed(self._actor, page_problems.CLOSE_ACTION):
+            return
+        note = CloseProblemDialog.ask(problem, self)
+        self.problem_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        if note is None:
+            return
+        self._closing = True
+        self._update_close_button()
+        actor, central = self._actor, self._central
+        run_in_background(lambda: page_problems.close_problem(central(), actor, problem.id, note),
+                          self._on_close_done, self._on_close_failed, owner=self)
+
+    def _on_close_done(self, row: page_problems.PageProblemRow) -> None:
+        self._closing = False
+        self._show_message("")
+        self._notice = f"Closed the report on {row.where}"
+        self.problem_closed.emit(row)
+        self.refresh()
+
+    def _on_close_failed(self, error: BaseException) -> None:
+        self._closing = False
+        message = self._sentence(error, "The report could not be closed because of an error in the program; "
+                                        "the log file has the details.")
+        self._refusal = message
+        self._show_message(message)
+        self.close_refused.emit(message)
+        self.refresh()  # it may have been closed by someone else meanwhile
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

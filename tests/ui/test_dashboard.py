@@ -1,4 +1,5 @@
-"""The supervisor's dashboard: thin models, background refresh, filters, charts, CSV export, roles."""
+"""The supervisor's dashboard: thin models, background refresh, filters, charts, CSV export, roles,
+closing page problem reports."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from tests.workstation.centralseed import add_user, seed_batch
 from tests.workstation.test_metrics import Floor, at
 from ui import roles
 from ui.dashboard import DashboardWidget, make_dashboard
 from ui.dashboard_models import ReportTableModel, SortRole
+from ui.page_problem_dialog import CloseProblemDialog
 from workstation import auth, metrics, page_problems, reports, sync
+from workstation import models as m
 from workstation.errors import DatabaseUnavailable
 from workstation.store import Store, open_central, open_local
 
@@ -276,3 +281,156 @@ def test_a_pushed_page_problem_shows_in_its_table_and_exports(qtbot: QtBot, tmp_
     assert rows[1][:5] == ["CLAIMS-7", "scan_0002.png", "1", "missing", "Ann"]
     local.dispose()
     central.dispose()
+
+
+@pytest.fixture
+def reported(tmp_path: Path) -> Iterator[tuple[Store, auth.Actor, list[uuid.UUID]]]:
+    """A central database with two pushed page problem reports, and a supervisor who has an account."""
+    central = open_central(f"sqlite:///{tmp_path / 'central.sqlite'}", create=True)
+    local = open_local(f"sqlite:///{tmp_path / 'local.sqlite'}")
+    ann = add_user(central, "ann")
+    sue = auth.Actor(add_user(central, "sue", "supervisor"), "sue", "supervisor", "Sue")
+    seed_batch(central, documents=2, passes=(1,), name="CLAIMS-7")
+    claim, _ = sync.claim_and_pull(central, local, ann, pass_no=1)
+    ids = [page_problems.report_page(local, ann, claim.unit_id, doc, 1).problem_id for doc in claim.document_ids]
+    assert sync.push_pending(local, central).problems == 2
+    local.dispose()
+    yield central, sue, ids
+    central.dispose()
+
+
+def _shown(qtbot: QtBot, page: DashboardWidget) -> None:
+    """Show the page (keys reach only a shown page) and wait for the refresh that showing starts."""
+    page.resize(1100, 800)
+    with qtbot.waitSignal(page.refreshed, timeout=10_000):
+        page.show()
+
+
+def _select_problem(page: DashboardWidget, problem_id: uuid.UUID) -> None:
+    proxy = page.problem_view.model()
+    assert isinstance(proxy, QSortFilterProxyModel)
+    page.problem_view.selectRow(proxy.mapFromSource(page.problem_model.index(page.problem_model.row_of_key(problem_id), 0)).row())
+    page.problem_view.setFocus()
+
+
+def _open_ids(central: Store, actor: auth.Actor) -> set[uuid.UUID]:
+    return {p.id for p in page_problems.page_problems(central, actor)}
+
+
+class Asked:
+    """Stands in for `CloseProblemDialog.ask`: answers with `note` and remembers what was asked."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, note: str | None) -> None:
+        self.note = note
+        self.asked: list[page_problems.PageProblemRow] = []
+        monkeypatch.setattr(CloseProblemDialog, "ask", self)
+
+    def __call__(self, problem: page_problems.PageProblemRow, parent: object = None) -> str | None:
+        self.asked.append(problem)
+        return self.note
+
+
+def test_a_supervisor_closes_the_selected_page_problem_with_a_note(
+        qtbot: QtBot, reported: tuple[Store, auth.Actor, list[uuid.UUID]], monkeypatch: pytest.MonkeyPatch) -> None:
+    central, sue, (first, second) = reported
+    page = _page(qtbot, central, sue)
+    _shown(qtbot, page)
+    assert page.problems_title.text() == "Page problems: 2 open"
+    assert page.close_problem_button.isVisibleTo(page) and not page.close_problem_button.isEnabled()
+    asked = Asked(monkeypatch, "rescanned")
+    page.close_selected_problem()  # nothing selected: nothing asked
+    assert asked.asked == []
+    _select_problem(page, first)
+    assert page.close_problem_button.isEnabled() and page.selected_problem().id == first
+
+    with qtbot.waitSignal(page.problem_closed, timeout=10_000) as closed:
+        qtbot.keyClick(page.problem_view, Qt.Key.Key_Delete)
+    assert [p.id for p in asked.asked] == [first]
+    row = closed.args[0]
+    assert (row.id, row.closed_by, row.close_note, row.open) == (first, "Sue", "rescanned", False)
+    qtbot.waitUntil(lambda: page.problem_model.rowCount() == 1 and not page.busy, timeout=10_000)
+    assert page.problems_title.text() == "Page problems: 1 open" and page.problem_model.row_key(0) == second
+    assert page.state_label.text().startswith("Closed the report on page 1 of scan_0001.png (batch CLAIMS-7); updated ")
+    assert not page.message_label.isVisibleTo(page)
+    assert _open_ids(central, sue) == {second}
+
+    # Alt+C (the button) asks too; cancelled, the report stays open and nothing runs.
+    asked.note = None
+    _select_problem(page, second)
+    with qtbot.assertNotEmitted(page.problem_closed, wait=200), qtbot.assertNotEmitted(page.refreshed, wait=200):
+        qtbot.keyClick(page.problem_view, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    assert [p.id for p in asked.asked] == [first, second]
+    assert _open_ids(central, sue) == {second} and page.selected_problem().id == second
+
+
+def test_a_refused_close_is_a_sentence_on_the_page_and_the_table_catches_up(
+        qtbot: QtBot, reported: tuple[Store, auth.Actor, list[uuid.UUID]], monkeypatch: pytest.MonkeyPatch) -> None:
+    central, sue, (first, second) = reported
+    page = _page(qtbot, central, sue)
+    _shown(qtbot, page)
+    _select_problem(page, first)
+    # Meanwhile a QA lead closed the same report from another desk.
+    lee = auth.Actor(add_user(central, "lee", "qa"), "lee", "qa")
+    page_problems.close_problem(central, lee, first, "paper pulled")
+    Asked(monkeypatch, "rescanned")
+    with qtbot.waitSignal(page.close_refused, timeout=10_000) as refused:
+        page.close_problem_button.click()
+    message = refused.args[0]
+    assert "was closed already, by Lee" in message and '("paper pulled")' in message and "Traceback" not in message
+    qtbot.waitUntil(lambda: page.problem_model.rowCount() == 1 and not page.busy, timeout=10_000)
+    assert page.problem_model.row_key(0) == second
+    assert page.message_label.isVisibleTo(page) and page.message_label.text() == message  # kept past the refresh
+
+
+def test_keyers_do_not_get_the_button_and_the_core_refuses_them_anyway(
+        qtbot: QtBot, reported: tuple[Store, auth.Actor, list[uuid.UUID]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The button is a convenience; the control is the core's check of the account's role."""
+    central, sue, (first, _second) = reported
+    with central.session() as s:
+        ann = s.scalars(select(m.User.id).where(m.User.username == "ann")).one()
+    asked = Asked(monkeypatch, "done")
+    keyer_page = _page(qtbot, central, auth.Actor(ann, "ann", "keyer"))
+    assert not keyer_page.close_problem_button.isVisibleTo(keyer_page)
+    keyer_page.close_selected_problem()
+    assert asked.asked == []
+
+    # Sue's account is made a keyer while her dashboard is open: the page still offers the button.
+    page = _page(qtbot, central, sue)
+    _shown(qtbot, page)
+    _select_problem(page, first)
+    auth.set_role(central, auth.operator("root"), "sue", "keyer")
+    with qtbot.waitSignal(page.close_refused, timeout=10_000) as refused:
+        page.close_problem_button.click()
+    assert refused.args[0].startswith("sue (keyer) may not do this") and "Traceback" not in refused.args[0]
+    assert page.message_label.text() == refused.args[0]
+    assert first in _open_ids(central, auth.operator("root"))
+
+
+def test_the_close_dialog_takes_the_note_on_enter_and_cancels_on_escape(
+        qtbot: QtBot, reported: tuple[Store, auth.Actor, list[uuid.UUID]]) -> None:
+    central, sue, (first, _second) = reported
+    (problem,) = [p for p in page_problems.page_problems(central, sue) if p.id == first]
+    dialog = CloseProblemDialog(problem)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert "page 1 of scan_0001.png (batch CLAIMS-7)" in dialog.findChild(QLabel, "problemTitle").text()
+    assert "Ann reported it missing on" in dialog.intro_label.text()
+    assert not dialog.close_button.isEnabled()  # a blank note cannot be sent
+    qtbot.keyClick(dialog.note_edit, Qt.Key.Key_Return)
+    assert dialog.isVisible()
+    qtbot.keyClicks(dialog.note_edit, "  paper pulled ")
+    with qtbot.waitSignal(dialog.accepted, timeout=5_000):
+        qtbot.keyClick(dialog.note_edit, Qt.Key.Key_Return)
+    assert dialog.note == "paper pulled"
+
+    again = CloseProblemDialog(problem)
+    qtbot.addWidget(again)
+    again.open()
+    qtbot.keyClicks(again.note_edit, "rescanned")
+    with qtbot.waitSignal(again.rejected, timeout=5_000):
+        qtbot.keyClick(again.note_edit, Qt.Key.Key_Escape)
+
+
+def test_f1_lists_the_key_that_closes_a_page_problem(qtbot: QtBot, floor_store: Store) -> None:
+    keys = {shown: label for _group, rows in _page(qtbot, floor_store).help_groups() for shown, label in rows}
+    assert "page problem" in keys["Del / Alt+C"]
