@@ -339,6 +339,11 @@ def set_role(store: Store, by: Actor, username: str, role: str) -> None:
         user = _user(s, username)
         if user.id == by.id and role != "admin":
             raise KnownError("You cannot take the admin role from yourself.", "Ask another administrator.")
+        if role != "admin" and user.role == "admin" and user.active and not s.scalar(
+                select(func.count()).select_from(m.User).where(
+                    m.User.role == "admin", m.User.active.is_(True), m.User.id != user.id)):
+            raise KnownError(f"{user.username} is the last active administrator; without it nobody could "
+                             "manage the accounts.", "Give another account the admin role first.")
         old, user.role = user.role, role
         audit.record(s, "user.role", actor=by, subject=user.username, details={"from": old, "to": role})
 

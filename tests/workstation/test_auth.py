@@ -278,6 +278,20 @@ def test_nobody_disables_themselves_or_the_last_active_admin(central: Store, adm
     assert {r.username: r.active for r in auth.list_users(central, admin)} == {"ada": False, "root": True}
 
 
+def test_nobody_takes_the_admin_role_from_the_last_active_admin(central: Store, admin: auth.Actor) -> None:
+    operator = auth.operator("ops")
+    with pytest.raises(KnownError, match="^root is the last active administrator"):
+        auth.set_role(central, operator, "root", "keyer")
+    auth.create_user(central, admin, "ada", "admin", "s3cret-pass")
+    auth.set_active(central, admin, "ada", False)  # a disabled admin manages nothing
+    with pytest.raises(KnownError, match="^root is the last active administrator"):
+        auth.set_role(central, operator, "root", "supervisor")
+    auth.set_active(central, admin, "ada", True)
+    auth.set_role(central, operator, "root", "supervisor")  # ada still manages the accounts
+    assert {r.username: r.role for r in auth.list_users(central, auth.operator("ops"))} == {
+        "ada": "admin", "root": "supervisor"}
+
+
 def test_the_account_state_says_utc_and_the_date_when_a_lock_ends_on_another_day() -> None:
     now = dt.datetime(2026, 11, 2, 23, 50, tzinfo=dt.timezone.utc)
 
