@@ -240,18 +240,20 @@ def _shown(widget: Any, probe: _Probe, paints_before: int) -> bool:
     )
 
 
-def _key_synchronously(widget: Any, next_ms: list[float], key_ms: list[float] | None) -> None:
-    """Key the whole unit, one event at a time, running the event loop after each."""
+def _key_synchronously(widget: Any, next_ms: list[float], key_ms: list[float] | None) -> list[tuple[float, float, int]]:
+    """Key the whole unit, one event at a time, running the event loop after each; the slowest
+    few next documents (ms, the GUI thread's own CPU ms meanwhile, the document finished)."""
     from PySide6.QtWidgets import QApplication
 
     probe = _Probe()
     widget.page_view.viewport().installEventFilter(probe.filter)
     session = widget.session
+    slowest: list[tuple[float, float, int]] = []
     while not session.unit_finished:
         doc = session.doc_index
         for kind, send in _actions(widget):
             before = probe.count
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.thread_time()
             send()
             if session.unit_finished:
                 break
@@ -259,12 +261,15 @@ def _key_synchronously(widget: Any, next_ms: list[float], key_ms: list[float] | 
                 deadline = started + 10
                 while not _shown(widget, probe, before) and time.perf_counter() < deadline:
                     QApplication.processEvents()
-                next_ms.append((time.perf_counter() - started) * 1000)
+                took = (time.perf_counter() - started) * 1000
+                next_ms.append(took)
+                slowest.append((round(took, 1), round((time.thread_time() - started_cpu) * 1000, 1), doc + 1))
                 break
             QApplication.processEvents()  # the line edit repaints
             if kind == "char" and key_ms is not None:
                 key_ms.append((time.perf_counter() - started) * 1000)
     widget.page_view.viewport().removeEventFilter(probe.filter)
+    return sorted(slowest, reverse=True)[:5]
 
 
 def _key_on_timers(widget: Any) -> tuple[float, list[tuple[float, float, str]]]:
@@ -368,7 +373,10 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
             print(f"# {batch}: worst GUI stalls (ms, GUI thread CPU ms, the key before): {worst}", file=sys.stderr)
         else:
             target = next_off if purpose == "baseline" else next_on
-            _key_synchronously(widget, target, keys if purpose == "next" else None)
+            slowest = _key_synchronously(widget, target, keys if purpose == "next" else None)
+            if purpose == "next":
+                print(f"# {batch}: slowest next documents (ms, GUI thread CPU ms, document): {slowest}",
+                      file=sys.stderr)
         pages += sum(len(d.page_shas) for d in widget.session.documents)
         _close(widget)
         wait_for_background(30_000)
