@@ -42,7 +42,7 @@ from workstation import models as m
 from workstation.page_problems import PageProblemRow, list_problems
 from workstation.errors import PermissionDenied
 from workstation.rollups import CLASS_COLUMNS, hour_number, hour_start
-from workstation.store import Store
+from workstation.store import Store, central_schema_checked
 
 ERROR_CLASSES = tuple(CLASS_COLUMNS)  # substitution, transposition, omission, insertion, other
 _ROW_INDEX = re.compile(r"\[\d+\]")
@@ -409,7 +409,7 @@ def load_dashboard(central: Store, actor: auth.Actor, filters: Filters = Filters
     check_view(actor, filters, chart_keyer_id)
     everyone = may_see_everyone(actor)
     chart_filters = Filters(filters.start, filters.end, chart_keyer_id or filters.keyer_id, filters.template)
-    with central.session() as s:
+    with central_schema_checked(central), central.session() as s:
         keyers = keyer_figures(s, filters)
         team = team_figures(s, filters)
         hourly = hourly_figures(s, chart_filters)

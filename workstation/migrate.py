@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 if TYPE_CHECKING:
+    from workstation.errors import KnownError
     from workstation.store import Store
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -34,3 +35,24 @@ def current_revision(store: "Store") -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def schema_behind(store: Store) -> KnownError | None:
+    """A sentence saying to upgrade when the central schema is an older revision of this
+    version's migrations, else None (up to date, newer than this version, or not readable)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from workstation.errors import KnownError
+    from workstation.store import redact
+
+    try:
+        current = current_revision(store)
+    except SQLAlchemyError:
+        return None
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    head = scripts.get_current_head()
+    if current is None or current == head or current not in {r.revision for r in scripts.walk_revisions()}:
+        return None
+    return KnownError(f"The central database at {redact(store.url)} has schema {current}; this version of the "
+                      f"workstation needs {head}.", "An administrator runs `workstation central upgrade` once.")
+

@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session, aliased
 from workstation import audit, auth
 from workstation import models as m
 from workstation.errors import KnownError, NotFound, PermissionDenied
-from workstation.store import Store
+from workstation.store import Store, central_schema_checked
 from workstation.work import upsert_insert, write_transaction
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ def page_problems(central: Store, actor: auth.Actor, *, open_only: bool = True,
                   limit: int | None = None) -> list[PageProblemRow]:
     """The page problems keyers reported, newest first (supervisors, QA leads, admins)."""
     auth.require(actor, "page_problems")
-    with central.session() as s:
+    with central_schema_checked(central), central.session() as s:
         return list_problems(s, open_only=open_only, limit=limit)
 
 
@@ -289,7 +289,7 @@ def close_problem(central: Store, actor: auth.Actor, problem_id: uuid.UUID, note
         raise KnownError(f"The closing note is {len(note)} characters long; at most {NOTE_LENGTH} fit.",
                          "Say what was done in fewer words.")
     at = now or m.utcnow()
-    with write_transaction(central) as s:
+    with central_schema_checked(central), write_transaction(central) as s:
         closer = auth.require_user(s, actor.id, CLOSE_ACTION)
         found = _rows(s, _problems.c.id == problem_id)
         if not found:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import DDL, Engine, create_engine, event, inspect
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
@@ -136,6 +136,24 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def central_schema_checked(central: Store) -> Iterator[None]:
+    """Run central queries; a database error that comes from a schema older than this
+    version's (a column or table a later migration adds) becomes a known error saying to run
+    `workstation central upgrade`, instead of a bug. Other errors pass unchanged."""
+    try:
+        yield
+    except (OperationalError, ProgrammingError) as exc:
+        if exc.connection_invalidated:
+            raise
+        from workstation.migrate import schema_behind
+
+        behind = schema_behind(central)
+        if behind is None:
+            raise
+        raise behind from exc
 
 
 def open_local(url: str) -> Store:

@@ -9,12 +9,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from tests.workstation.centralseed import add_user, seed_batch, write_finished_unit
 from tests.workstation.faults import cut_at, push_cut_at
-from workstation import audit, auth, page_problems, sync, work
+from workstation import audit, auth, metrics, migrate, page_problems, sync, work
 from workstation import models as m
 from workstation.auth import Actor
 from workstation.errors import KnownError, NotFound, PermissionDenied
@@ -356,6 +356,33 @@ def test_a_central_database_at_0002_upgrades_keeping_its_reports_open(central_ur
     # When, who and the note are set together or not at all: the schema says so, not only the code.
     with pytest.raises(IntegrityError), central.transaction() as s:
         s.execute(update(m.PageProblem).where(m.PageProblem.id == reported.problem_id).values(close_note=None))
+    local.dispose()
+    central.dispose()
+
+
+def test_a_central_database_not_upgraded_yet_says_to_upgrade_instead_of_failing_as_a_bug(
+        central_url: str, tmp_path: Path) -> None:
+    """Stations of this version against a central database still at 0002: the dashboard's and
+    `stats`' query and a close name the schema and the command, not a database error."""
+    central = Store(central_url)
+    upgrade_central(central, "0002")
+    local = open_local(f"sqlite:///{tmp_path / 'local.sqlite'}")
+    ann, claim = _claimed(central, local)
+    page_problems.report_page(local, ann, claim.unit_id, claim.document_ids[0], 1)
+    assert sync.push_pending(local, central).problems == 1
+    sue = _staff(central, "sue", "supervisor")
+    head = head_revision()
+    for attempt in (lambda: metrics.load_dashboard(central, sue), lambda: page_problems.page_problems(central, sue),
+                    lambda: page_problems.close_problem(central, sue, uuid.uuid4(), "rescanned")):
+        with pytest.raises(KnownError, match=f"has schema 0002; this version of the workstation needs {head}") as told:
+            attempt()
+        assert "workstation central upgrade" in (told.value.hint or "")
+    upgrade_central(central)
+    assert len(metrics.load_dashboard(central, sue).page_problems) == 1
+    assert migrate.schema_behind(central) is None  # up to date
+    with central.transaction() as s:  # a newer release's schema: this version does not say upgrade
+        s.execute(text("UPDATE alembic_version SET version_num = '9999_from_a_newer_release'"))
+    assert migrate.schema_behind(central) is None
     local.dispose()
     central.dispose()
 
