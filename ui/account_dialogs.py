@@ -29,9 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from ui.qss import set_style_property
-from ui.runner import report_bug, run_in_background
+from ui.runner import error_sentence, run_in_background
 from workstation.auth import PASSWORD_RULES
-from workstation.errors import KnownError
 
 log = logging.getLogger(__name__)
 
@@ -172,11 +171,7 @@ class _AccountDialog(QDialog):
 
     def _on_change_failed(self, error: BaseException) -> None:
         self._set_saving(False)
-        if isinstance(error, KnownError):
-            message = str(error)
-        else:
-            message = BUG_TEXT
-            report_bug(error)
+        message = error_sentence(error, BUG_TEXT)
         log.info("account change refused: %s", message)
         self.show_message(message)
         self.refused.emit(message)

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from ui.qss import set_style_property
 from ui.account_dialogs import AddAccountDialog, DisableAccountDialog, PasswordDialog, RoleDialog
 from ui.login import core_actor
-from ui.runner import report_bug, run_in_background
+from ui.runner import error_sentence, run_in_background
 from ui.users_model import DISPLAY_NAME, ROLE, STATE, USERNAME, SortRole, UsernameRole, UsersTableModel
 from workstation import auth
 from workstation.errors import KnownError
@@ -260,7 +260,7 @@ class AdminUsersWidget(QWidget):
         self._loading = False
         self._again = False
         self._read_error = True
-        message = self._sentence(error, "The accounts could not be read because of an error in the program; it was logged.")
+        message = error_sentence(error, "The accounts could not be read because of an error in the program; it was logged.")
         self.show_message(f"{message} (F5 tries again)" if isinstance(error, KnownError) else message, error=True)
         self._update_buttons()
         self.refresh_failed.emit(message)
@@ -357,20 +357,13 @@ class AdminUsersWidget(QWidget):
 
     def _on_change_failed(self, error: BaseException) -> None:
         self._changing = False
-        message = self._sentence(error, BUG_TEXT)
+        message = error_sentence(error, BUG_TEXT)
         log.info("account change refused: %s", message)
         self.show_message(message, error=True)
         self._update_buttons()
         self.change_refused.emit(message)
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    @staticmethod
-    def _sentence(error: BaseException, bug_text: str) -> str:
-        if isinstance(error, KnownError):
-            return str(error)
-        report_bug(error)
-        return bug_text
 
     def _can_change(self) -> bool:
         return not self._changing and self.dialog is None

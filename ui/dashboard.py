@@ -45,9 +45,8 @@ from ui.dashboard_charts import ErrorClassChartWidget, FieldErrorsChartWidget, H
 from ui.dashboard_models import ReportTableModel, ShareBarDelegate, SortRole
 from ui.login import core_actor
 from ui.page_problem_dialog import CloseProblemDialog
-from ui.runner import run_in_background
+from ui.runner import error_sentence, run_in_background
 from workstation import auth, metrics, page_problems, reports
-from workstation.errors import KnownError
 from workstation.models import utcnow
 from workstation.store import Store
 
@@ -388,11 +387,9 @@ class DashboardWidget(QWidget):
 
     @staticmethod
     def _sentence(error: BaseException, bug_text: str) -> str:
-        """A known error's own sentence; anything else is logged and said as `bug_text`."""
-        if isinstance(error, KnownError):
-            return str(error)
-        log.error("%s", bug_text, exc_info=error)
-        return bug_text
+        """`error_sentence`, with a bug only logged: the page refreshes itself every minute, and
+        a crash dialog each time would bury the supervisor's screen."""
+        return error_sentence(error, bug_text, lambda bug: log.error("%s", bug_text, exc_info=bug))
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)

@@ -24,6 +24,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QThread, QThreadPool, Signal, Slot
 
+from workstation.errors import KnownError
+
 log = logging.getLogger(__name__)
 
 SuccessCallback = Callable[[Any], object]
@@ -67,6 +69,17 @@ def tune_for_heads_down_work() -> None:
 def report_bug(error: BaseException) -> None:
     """Hand an unexpected exception to the crash handler (sys.excepthook)."""
     sys.excepthook(type(error), error, error.__traceback__)
+
+
+def error_sentence(error: BaseException, bug_text: str,
+                   on_bug: Callable[[BaseException], object] = report_bug) -> str:
+    """What a page says about a failed background call: a known error's own sentence; anything
+    else is a bug, handed to `on_bug` (the crash handler unless the page only logs it) and
+    said as `bug_text`."""
+    if isinstance(error, KnownError):
+        return str(error)
+    on_bug(error)
+    return bug_text
 
 
 @dataclass
