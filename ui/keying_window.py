@@ -192,9 +192,10 @@ class KeyingWidget(QWidget):
 
         The page, the zone and the prefetch follow in a queued call (`page_now` does them
         here): the GUI thread then runs the form's half and the page's half plus the paint of
-        both in two turns of the event loop instead of one block, and the paint still shows
-        the new form and the new page together (the queued call comes before the window's
-        update request, which Qt posts with a lower priority)."""
+        both in two turns of the event loop instead of one block. The queued call comes before
+        the window's paint, which Qt posts with a lower priority, and ends by painting the new
+        page with the new form (`PageViewWidget.settle`), so no frame shows one without the
+        other."""
         session = self.session
         self.form.reset(self._rows())
         self.form.set_keyable(session.paths() if session.document.field_paths is not None else None)
@@ -224,6 +225,8 @@ class KeyingWidget(QWidget):
             return
         self._show_current()
         self._prefetch()
+        # The page in this paint, with the form: the scene would pass it on a turn later.
+        self.page_view.settle()
 
     def _prefetch(self) -> None:
         """Decode the current document's other pages and the next documents' pages (once the

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QKeyEvent, QPainter, QPen, QResizeEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -217,6 +217,17 @@ class PageViewWidget(QGraphicsView):
             return
         self._zone_item.setRect(rect)
         self._zone_item.setVisible(True)
+
+    def settle(self) -> None:
+        """Paint the scene's pending changes (a new page, a moved zone) now, with whatever else
+        in the window is waiting to be painted.
+
+        The scene passes item changes on in a queued call, which then paints the window. When
+        the change itself was made in a queued call (the second half of opening a document),
+        the window's paint already waiting runs first, and the page follows a frame later:
+        the new form over the old page. Only for that case; from a key handler it would paint
+        in the middle of the handler."""
+        QCoreApplication.sendPostedEvents(self.scene(), QEvent.Type.MetaCall)
 
     def show_zone(self, zone: Zone | None) -> None:
         """Highlight the zone and, unless it is well in view already, scroll so it is centred,

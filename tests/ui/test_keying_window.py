@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import select, text, update
 
 from tests.ui.keyingdemo import (
@@ -85,6 +86,50 @@ def test_a_two_page_form_shows_the_page_of_the_current_field(qtbot, station: Dem
     press(qtbot, widget, Qt.Key.Key_PageUp)  # the keyer looks back; the field keeps the focus
     qtbot.waitUntil(lambda: widget.status.page_label.text() == "Page 1 of 2")
     assert widget.session.path == "recommend" and current_edit(widget).hasFocus()
+
+
+class _PaintWatch(QObject):
+    """Calls `seen()` at every paint of the widgets it is installed on, keeping what it returns."""
+
+    def __init__(self, seen) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.seen, self.log = seen, []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint:
+            self.log.append((watched.objectName(), self.seen()))
+        return False
+
+
+def test_the_next_document_and_the_next_zone_are_painted_with_the_form_not_a_frame_later(
+        qtbot, station: DemoStation) -> None:
+    widget = open_keying(qtbot, station)
+    session = widget.session
+    next_sha = session.documents[1].page_shas[0]
+    qtbot.waitUntil(lambda: widget.pages.page(next_sha) is not None, timeout=10_000)
+    watch = _PaintWatch(lambda: (widget.page_view.page, widget.page_view.zone))
+    viewport = widget.page_view.viewport()
+    viewport.setObjectName("scan")
+    first_edit = widget.form.line_edit(session.paths()[0])
+    for watched in (viewport, first_edit):
+        watched.installEventFilter(watch)
+    key_document(qtbot, widget, truth_of(station, "REBATES-DEMO", widget))
+    assert session.doc_index == 1
+    watch.log.clear()
+    QApplication.processEvents()  # one turn of the event loop: the window's next paint
+    painted = dict(watch.log)
+    assert "fieldEdit" in painted, "the new document's form was not painted"
+    assert painted.get("scan", (None, None))[0] is widget.pages.page(next_sha), \
+        "the form of the next document was painted over the last document's page"
+
+    # Moving on a field: its highlight and its zone on the scan change in the same paint.
+    before = widget.page_view.zone
+    key_value(qtbot, widget, truth_of(station, "REBATES-DEMO", widget).values.get(session.path, ""))
+    assert widget.page_view.zone != before
+    watch.log.clear()
+    QApplication.processEvents()
+    assert ("scan", (widget.page_view.page, widget.page_view.zone)) in watch.log, \
+        "the zone of the next field was not painted with the field"
 
 
 def test_validation_shows_at_once_beeps_and_enter_again_keeps_the_value_flagged(qtbot, monkeypatch,
