@@ -3,9 +3,9 @@
 Why a process: decoding a 300-dpi G4 page and making its display levels holds Python's GIL for
 tens of milliseconds (libtiff, Pillow's packing, QImage scaling all run under it). On a thread,
 that time is taken from the GUI thread: keys echo late and the next document waits. In a process
-of its own the work runs on the other core and the GUI thread never waits for it; the pixels
-(full size plus the smaller levels) are written into one shared-memory block that the keying
-view wraps in QImages without copying.
+of its own the work runs on the other core, at a lower priority (`yield_to_the_application`), and
+the GUI thread never waits for it; the pixels (full size plus the smaller levels) are written
+into one shared-memory block that the keying view wraps in QImages without copying.
 
 This module imports no Qt (the decoder process loads only Pillow, SQLAlchemy and the core).
 `render` runs in the decoder process; `attach` runs in the application.
@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 # Display levels as (scale, reduction factor): a page viewed at 30% draws from the 50% level.
 LEVELS = ((0.5, 2), (0.25, 4))
+
+# How far below normal the decoder runs on Linux and macOS (Windows: "below normal").
+DECODER_NICENESS = 10
 
 _stores: dict[str, Store] = {}  # in the decoder process: one engine per local store
 
@@ -62,7 +65,8 @@ def _store(url: str) -> Store:
 
 def watch_parent() -> None:
     """Decoder process initialiser: end this process as soon as the application is gone (a crash
-    or a kill never leaves a decoder behind)."""
+    or a kill never leaves a decoder behind), and give way to it (`yield_to_the_application`)."""
+    yield_to_the_application()
     parent = multiprocessing.parent_process()
     if parent is None:
         return
@@ -72,6 +76,27 @@ def watch_parent() -> None:
         os._exit(0)
 
     threading.Thread(target=wait_and_exit, name="parent-watch", daemon=True).start()
+
+
+def yield_to_the_application() -> None:
+    """Run this process below normal priority.
+
+    The decoder works ahead of the keyer, with seconds to spare for each page, while the GUI
+    thread must answer the next key or show the next document within milliseconds. When both
+    want a core at the same moment (the next document's page is asked for just as a document
+    opens, and the station has two cores or fewer), the GUI thread should get it."""
+    try:
+        if sys.platform == "win32":
+            import ctypes
+
+            below_normal = 0x00004000  # BELOW_NORMAL_PRIORITY_CLASS
+            kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+            if not kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), below_normal):
+                raise ctypes.WinError(ctypes.get_last_error())
+        else:
+            os.nice(DECODER_NICENESS)
+    except OSError as exc:  # it still decodes, only at the usual priority
+        log.warning("the page decoder could not lower its priority: %s", exc)
 
 
 def warm_up() -> bool:

@@ -56,6 +56,18 @@ def test_the_decoder_process_gives_the_same_page_as_decoding_here_with_a_display
     assert isinstance(there.keep, pagedecode.SharedPixels)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has priority classes, not niceness")
+def test_the_decoder_process_gives_way_to_the_application() -> None:
+    decoder = PageDecoder()
+    decoder.start()
+    try:
+        assert decoder._executor is not None
+        niceness = decoder._executor.submit(os.nice, 0).result(timeout=60)
+    finally:
+        decoder.shutdown()
+    assert niceness == min(os.nice(0) + pagedecode.DECODER_NICENESS, 19)
+
+
 def test_a_damaged_or_missing_page_is_a_known_error_from_the_decoder(local: Store) -> None:
     sha = _store_page(local, imagefiles.tiff_bytes([imagefiles.form_page(12, size=(400, 560))]))
     with local.transaction() as s:
