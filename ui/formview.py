@@ -203,11 +203,11 @@ class HelpLineWidget(QFrame):
 class RowFrame(QFrame):
     """One field's row; the current row paints its own highlight.
 
-    The highlight (a tinted background, a bar at the left edge, a darker label) is painted here
-    rather than chosen by a style-sheet selector on a property: re-applying the style sheet to
-    the row and its label on every field change cost more than the rest of moving to the next
-    field, and laid the form out again. The colours still come from the style sheet
-    (`qproperty-highlight`, `qproperty-marker`, `qproperty-currentLabel` on QFrame#fieldRow).
+    The highlight (a tinted background and a bar at the left edge) is painted here rather than
+    chosen by a style-sheet selector on a property: re-applying the style sheet to the row and
+    its label on every field change cost more than the rest of moving to the next field, and
+    laid the form out again. The colours still come from the style sheet (`qproperty-highlight`
+    and `qproperty-marker` on QFrame#fieldRow).
 
     Signals: none.
     """
@@ -220,9 +220,6 @@ class RowFrame(QFrame):
         self._current = False
         self._highlight = QColor("#e8f0fe")
         self._marker = QColor("#2563eb")
-        self._current_label = QColor("#1e3a8a")
-        self._label: QLabel | None = None
-        self._label_palette: QPalette | None = None
 
     def _get_highlight(self) -> QColor:
         return self._highlight
@@ -238,45 +235,17 @@ class RowFrame(QFrame):
         self._marker = QColor(color)
         self.update()
 
-    def _get_current_label(self) -> QColor:
-        return self._current_label
-
-    def _set_current_label(self, color: QColor) -> None:
-        self._current_label = QColor(color)
-        if self._current:
-            self._colour_label()
-
     highlight = Property(QColor, _get_highlight, _set_highlight)
     marker = Property(QColor, _get_marker, _set_marker)
-    currentLabel = Property(QColor, _get_current_label, _set_current_label)  # noqa: N815 (a Qt property name)
-
-    def set_label(self, label: QLabel) -> None:
-        self._label = label
 
     @property
     def current(self) -> bool:
         return self._current
 
     def set_current(self, current: bool) -> None:
-        if current == self._current:
-            return
-        self._current = current
-        self._colour_label()
-        self.update()
-
-    def _colour_label(self) -> None:
-        label = self._label
-        if label is None:
-            return
-        if self._current:
-            if self._label_palette is None:
-                label.ensurePolished()  # the palette the style sheet gives it, kept for after
-                self._label_palette = QPalette(label.palette())
-            palette = QPalette(self._label_palette)
-            palette.setColor(QPalette.ColorRole.WindowText, self._current_label)
-            label.setPalette(palette)
-        elif self._label_palette is not None:
-            label.setPalette(self._label_palette)
+        if current != self._current:
+            self._current = current
+            self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         if self._current:
@@ -421,9 +390,6 @@ class FormWidget(QWidget):
 
     def line_edit(self, path: str) -> QLineEdit:
         return self._row(path).edit
-
-    def label(self, path: str) -> QLabel:
-        return self._row(path).label
 
     def text(self, path: str) -> str:
         return self._row(path).edit.text()
@@ -668,7 +634,6 @@ class FormWidget(QWidget):
         frame = RowFrame()
         label = QLabel(spec.label + (" *" if spec.required else ""))
         label.setObjectName("fieldLabel")
-        frame.set_label(label)
         label.setFixedWidth(self._label_width)
         label.setWordWrap(True)
         edit = FieldLineEdit(path, self)

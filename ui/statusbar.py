@@ -6,6 +6,8 @@ that have not been set yet stay hidden rather than showing zeros that are not tr
 
 from __future__ import annotations
 
+from PySide6.QtCore import Property, QEvent, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from ui.qss import set_style_property
@@ -13,6 +15,99 @@ from ui.qss import set_style_property
 SAVED = "saved"
 SAVING = "saving"
 FAILED = "failed"
+SAVE_TEXT = {SAVED: "Saved \u2713", SAVING: "Saving\u2026", FAILED: "Not saved!"}
+
+
+def _colour(state: str) -> Property:
+    """A colour property of SaveStateLabel: the text colour in `state`."""
+
+    def get(label: "SaveStateLabel") -> QColor:
+        return label._colours[state]
+
+    def put(label: "SaveStateLabel", colour: QColor) -> None:
+        label._colours[state] = QColor(colour)
+        label.update()
+
+    return Property(QColor, get, put)
+
+
+class SaveStateLabel(QLabel):
+    """Whether the last field is saved: "Saved ✓" in green, "Saving…" in grey, "Not saved!" in
+    white on red.
+
+    It changes twice for every field the keyer leaves (saving, then saved a few milliseconds
+    later), so it is made cheap to change: a fixed size, which its new text never lays the
+    status bar out again for, and its text painted here in the state's colour rather than by
+    re-applying the style sheet for a property. The colours come from the style sheet
+    (`qproperty-savedColor`, `-savingColor`, `-failedColor`, `-failedBackground` on
+    QLabel#statusSave).
+
+    Signals: none.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusSave")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._state = ""
+        self._colours = {SAVED: QColor("#15803d"), SAVING: QColor("#6b7280"), FAILED: QColor("#ffffff")}
+        self._failed_background = QColor("#b42318")
+        self._sized = False
+
+    savedColor = _colour(SAVED)  # noqa: N815 (Qt property names, set from the style sheet)
+    savingColor = _colour(SAVING)  # noqa: N815
+    failedColor = _colour(FAILED)  # noqa: N815
+
+    def _get_failed_background(self) -> QColor:
+        return self._failed_background
+
+    def _set_failed_background(self, colour: QColor) -> None:
+        self._failed_background = QColor(colour)
+        self.update()
+
+    failedBackground = Property(QColor, _get_failed_background, _set_failed_background)  # noqa: N815
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def set_state(self, state: str) -> None:
+        if not self._sized:
+            self._fix_size()
+        if state == self._state:
+            return
+        self._state = state
+        self.setText(SAVE_TEXT[state])
+        self.update()
+
+    def _fix_size(self) -> None:
+        """As wide as the widest of its texts, so a new one lays nothing out again."""
+        self.ensurePolished()
+        shown = self.text()
+        width = height = 0
+        for text in SAVE_TEXT.values():
+            self.setText(text)
+            hint = self.sizeHint()
+            width, height = max(width, hint.width()), max(height, hint.height())
+        self.setText(shown)
+        self.setFixedSize(width, height)
+        self._sized = True
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._sized = False  # measured again for the new font on the next change
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        if self._state == FAILED:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self._failed_background)
+            painter.drawRoundedRect(self.rect(), 3, 3)
+        painter.setPen(self._colours.get(self._state) or self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.text())
+        painter.end()
 
 
 def _label(name: str, tooltip: str) -> QLabel:
@@ -41,7 +136,9 @@ class StatusBarWidget(QStatusBar):
         self.page_label = _label("statusPage", "Page of this document")
         self.rate_label = _label("statusRate", "Keystrokes per hour of active keying (pauses excluded)")
         self.fields_label = _label("statusFields", "Fields you keyed today")
-        self.save_label = _label("statusSave", "Every field is saved on this computer when you leave it")
+        self.save_label = SaveStateLabel()
+        self.save_label.setToolTip("Every field is saved on this computer when you leave it")
+        self.save_label.setVisible(False)
         self.connection_label = _label("statusConnection", "Connection to the central database")
         for widget in (self.document_label, self.page_label):
             self.addWidget(widget)
@@ -66,9 +163,9 @@ class StatusBarWidget(QStatusBar):
 
     def set_save_state(self, state: str) -> None:
         """SAVED ("Saved ✓"), SAVING ("Saving…") or FAILED ("Not saved")."""
-        text = {SAVED: "Saved \u2713", SAVING: "Saving\u2026", FAILED: "Not saved!"}[state]
-        _set_kind(self.save_label, state)
-        self._show(self.save_label, text)
+        self.save_label.set_state(state)
+        if self.save_label.isHidden():
+            self.save_label.show()
 
     def set_connection(self, online: bool, pending: int = 0) -> None:
         """Online/offline and how many finished units wait to be sent."""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from PySide6.QtGui import QColor
+
 from ui.statusbar import FAILED, SAVED, SAVING, StatusBarWidget
 
 
@@ -33,13 +35,29 @@ def test_status_texts(qtbot) -> None:
 def test_save_state_and_connection(qtbot) -> None:
     bar = StatusBarWidget()
     qtbot.addWidget(bar)
+    bar.resize(900, 30)
     bar.show()
+    label = bar.save_label
+
+    def colours() -> set[str]:  # what is on screen: the text's colour among them
+        shot = label.grab().toImage()
+        return {shot.pixelColor(x, y).name() for x in range(shot.width()) for y in range(shot.height())}
+
     bar.set_save_state(SAVING)
-    assert bar.save_label.text() == "Saving\u2026" and bar.save_label.property("kind") == SAVING
+    assert label.isVisible() and label.text() == "Saving\u2026" and label.state == SAVING
+    assert "#6b7280" in colours() and "#15803d" not in colours()
+    size = label.size()
     bar.set_save_state(SAVED)
-    assert bar.save_label.text() == "Saved \u2713"
+    assert label.text() == "Saved \u2713" and "#15803d" in colours() and "#6b7280" not in colours()
     bar.set_save_state(FAILED)
-    assert bar.save_label.property("kind") == FAILED
+    assert label.text() == "Not saved!" and {"#ffffff", "#b42318"} <= colours()
+    # Its size never changes with its text (so the status bar is not laid out again).
+    assert label.size() == size and label.minimumSize() == label.maximumSize()
+    shot = label.grab().toImage()
+    assert shot.pixelColor(3, shot.height() // 2) == QColor("#b42318")  # white on red
+    bar.set_save_state(SAVED)
+    shot = label.grab().toImage()
+    assert shot.pixelColor(3, shot.height() // 2) != QColor("#b42318")
     bar.set_connection(False, 3)
     assert bar.connection_label.text() == "Offline \u00b7 3 to send"
     assert bar.connection_label.property("kind") == "offline"
