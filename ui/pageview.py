@@ -147,6 +147,10 @@ class PageViewWidget(QGraphicsView):
 
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setBackgroundBrush(QColor(0x5F, 0x66, 0x70))
+        # The scene paints every pixel of the viewport (the background brush, then the page), so
+        # the widgets behind it need not be painted first: without this, each new page filled
+        # the view's area four times over (window, splitter, scan pane, view) before the page.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from tests.ui.synthetic import SyntheticPage
 from ui.pageimage import PreparedPage
@@ -49,6 +50,36 @@ def test_starts_fitted_to_width(view: PageViewWidget, claim_page: SyntheticPage)
     assert view.fit_mode == "width"
     shown = view.mapFromScene(view.sceneRect()).boundingRect()
     assert abs(shown.width() - (view.viewport().width() - 16)) <= 2
+
+
+def test_a_repaint_of_the_page_paints_the_view_alone_with_its_background_beside_the_page(
+        qtbot, claim_page: SyntheticPage) -> None:
+    pane = QWidget()
+    qtbot.addWidget(pane)
+    view = PageViewWidget(pane)
+    QVBoxLayout(pane).addWidget(view)
+    pane.resize(600, 500)
+    pane.show()
+    qtbot.waitExposed(pane)
+    view.set_page(PreparedPage.from_page(claim_page))
+    QApplication.processEvents()
+    painted: list[QObject] = []
+
+    class Watch(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+            if event.type() == QEvent.Type.Paint:
+                painted.append(watched)
+            return False
+
+    watch = Watch()
+    for widget in (pane, view, view.viewport()):
+        widget.installEventFilter(watch)
+    view.viewport().update()
+    QApplication.processEvents()
+    assert painted == [view.viewport()]  # nothing painted behind it first
+    shot = pane.grab().toImage()
+    left = view.mapTo(pane, QPoint(2, view.viewport().height() // 2))
+    assert shot.pixelColor(left) == QColor(0x5F, 0x66, 0x70)  # the margin beside the page
 
 
 def test_zoom_keys_change_the_transform(qtbot, view: PageViewWidget) -> None:
