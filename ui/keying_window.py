@@ -199,7 +199,7 @@ class KeyingWidget(QWidget):
         session = self.session
         self.form.reset(self._rows())
         self.form.set_keyable(session.paths() if session.document.field_paths is not None else None)
-        for path in session.paths():
+        for path in session.paths_with_content():
             state = session.field(path)
             if state.saved or state.text or state.flag:
                 issues = state.issues if state.overridden else ()

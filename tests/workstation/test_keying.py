@@ -129,6 +129,7 @@ def test_keys_a_whole_claim_with_two_line_items_and_a_survey(local: Store, ws: W
     key_claim(session, clock)
     assert session.rows("lines") == 2
     assert session.missing() == ()
+    assert session.paths_with_content() == tuple(session.paths())
     done = session.finish_document()
     assert done.unit_finished and done.missing == ()
 
@@ -160,6 +161,25 @@ def test_keys_a_whole_claim_with_two_line_items_and_a_survey(local: Store, ws: W
             (claim.document_ids[0], 1, claim.unit_id), (survey.document_ids[0], 1, survey.unit_id)}
         assert all(e.finished_at is not None for e in entries)
     store.dispose()
+
+
+def test_paths_with_content_are_the_saved_fields_and_the_one_being_typed(local: Store) -> None:
+    clock = FakeClock()
+    session = open_session(local, seed_unit(local, "cms1500", documents=2), clock)
+
+    def shown() -> list[str]:  # what asking `field` about every path finds
+        return [p for p in session.paths() if (lambda f: f.saved or f.text or f.flag)(session.field(p))]
+
+    assert session.paths_with_content() == () and shown() == []
+    first, second, third = session.paths()[:3]
+    key_field(session, clock, CLAIM[first])
+    type_text(session, clock, "A1")  # being typed, not saved yet
+    assert session.path == second
+    assert list(session.paths_with_content()) == shown() == [first, second]
+    session.set_text("")
+    assert list(session.paths_with_content()) == shown() == [first]
+    session.mark_illegible()
+    assert session.path == third and list(session.paths_with_content()) == shown() == [first, second]
 
 
 def test_an_invalid_value_warns_once_then_enter_again_saves_it_overridden(local: Store, ws: Workspace) -> None:

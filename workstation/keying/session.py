@@ -161,6 +161,14 @@ class KeyingSession:
     def is_finished(self, doc_index: int) -> bool:
         return self._docs[doc_index].finished
 
+    def paths_with_content(self) -> tuple[str, ...]:
+        """Keyable paths of the current document with anything to show: a saved value or flag,
+        or the text or flag being keyed in the current field (a resumed document). The others
+        are empty, which a view opening the document need not ask `field` about one by one."""
+        doc = self._current
+        return tuple(p for p in doc.layout.paths()
+                     if p in doc.values or (p == self.path and (self._text or self._flag)))
+
     def missing(self) -> tuple[str, ...]:
         """Keyable paths of the current document with no saved value yet."""
         doc = self._current
