@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from PySide6.QtCore import Property, QCoreApplication, QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import keys
+from ui.qss import colour_property
 from workstation.templates import FieldSpec, FormTemplate, SectionSpec, parse_path, row_path
 
 SAVED_MARK = "\u2713"  # check mark
@@ -218,25 +219,10 @@ class RowFrame(QFrame):
         super().__init__(parent)
         self.setObjectName("fieldRow")
         self._current = False
-        self._highlight = QColor("#e8f0fe")
-        self._marker = QColor("#2563eb")
+        self._colours = {"highlight": QColor("#e8f0fe"), "marker": QColor("#2563eb")}
 
-    def _get_highlight(self) -> QColor:
-        return self._highlight
-
-    def _set_highlight(self, color: QColor) -> None:
-        self._highlight = QColor(color)
-        self.update()
-
-    def _get_marker(self) -> QColor:
-        return self._marker
-
-    def _set_marker(self, color: QColor) -> None:
-        self._marker = QColor(color)
-        self.update()
-
-    highlight = Property(QColor, _get_highlight, _set_highlight)
-    marker = Property(QColor, _get_marker, _set_marker)
+    highlight = colour_property("highlight")
+    marker = colour_property("marker")
 
     @property
     def current(self) -> bool:
@@ -250,8 +236,8 @@ class RowFrame(QFrame):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         if self._current:
             painter = QPainter(self)
-            painter.fillRect(self.rect(), self._highlight)
-            painter.fillRect(QRect(0, 0, self.MARKER_WIDTH, self.height()), self._marker)
+            painter.fillRect(self.rect(), self._colours["highlight"])
+            painter.fillRect(QRect(0, 0, self.MARKER_WIDTH, self.height()), self._colours["marker"])
             painter.end()
         super().paintEvent(event)
 

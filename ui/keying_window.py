@@ -201,10 +201,9 @@ class KeyingWidget(QWidget):
         self.form.set_keyable(session.paths() if session.document.field_paths is not None else None)
         for path in session.paths_with_content():
             state = session.field(path)
-            if state.saved or state.text or state.flag:
-                issues = state.issues if state.overridden else ()
-                self.form.set_field_state(path, state.text, state.flag, issues, state.saved,
-                                          overridden=state.overridden)
+            issues = state.issues if state.overridden else ()
+            self.form.set_field_state(path, state.text, state.flag, issues, state.saved,
+                                      overridden=state.overridden)
         self._page_no = 0
         self._shown_sha = ""
         self.message.hide()

@@ -6,29 +6,16 @@ that have not been set yet stay hidden rather than showing zeros that are not tr
 
 from __future__ import annotations
 
-from PySide6.QtCore import Property, QEvent, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from ui.qss import set_style_property
+from ui.qss import colour_property, set_style_property
 
 SAVED = "saved"
 SAVING = "saving"
 FAILED = "failed"
 SAVE_TEXT = {SAVED: "Saved \u2713", SAVING: "Saving\u2026", FAILED: "Not saved!"}
-
-
-def _colour(state: str) -> Property:
-    """A colour property of SaveStateLabel: the text colour in `state`."""
-
-    def get(label: "SaveStateLabel") -> QColor:
-        return label._colours[state]
-
-    def put(label: "SaveStateLabel", colour: QColor) -> None:
-        label._colours[state] = QColor(colour)
-        label.update()
-
-    return Property(QColor, get, put)
 
 
 class SaveStateLabel(QLabel):
@@ -50,22 +37,14 @@ class SaveStateLabel(QLabel):
         self.setObjectName("statusSave")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._state = ""
-        self._colours = {SAVED: QColor("#15803d"), SAVING: QColor("#6b7280"), FAILED: QColor("#ffffff")}
-        self._failed_background = QColor("#b42318")
+        self._colours = {SAVED: QColor("#15803d"), SAVING: QColor("#6b7280"), FAILED: QColor("#ffffff"),
+                         "failed_background": QColor("#b42318")}
         self._sized = False
 
-    savedColor = _colour(SAVED)  # noqa: N815 (Qt property names, set from the style sheet)
-    savingColor = _colour(SAVING)  # noqa: N815
-    failedColor = _colour(FAILED)  # noqa: N815
-
-    def _get_failed_background(self) -> QColor:
-        return self._failed_background
-
-    def _set_failed_background(self, colour: QColor) -> None:
-        self._failed_background = QColor(colour)
-        self.update()
-
-    failedBackground = Property(QColor, _get_failed_background, _set_failed_background)  # noqa: N815
+    savedColor = colour_property(SAVED)  # noqa: N815 (Qt property names, set from the style sheet)
+    savingColor = colour_property(SAVING)  # noqa: N815
+    failedColor = colour_property(FAILED)  # noqa: N815
+    failedBackground = colour_property("failed_background")  # noqa: N815
 
     @property
     def state(self) -> str:
@@ -103,7 +82,7 @@ class SaveStateLabel(QLabel):
         if self._state == FAILED:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(self._failed_background)
+            painter.setBrush(self._colours["failed_background"])
             painter.drawRoundedRect(self.rect(), 3, 3)
         painter.setPen(self._colours.get(self._state) or self.palette().color(QPalette.ColorRole.WindowText))
         painter.drawText(self.contentsRect(), int(self.alignment()), self.text())
