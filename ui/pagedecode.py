@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 # Display levels as (scale, reduction factor): a page viewed at 30% draws from the 50% level.
 LEVELS = ((0.5, 2), (0.25, 4))
 
+# A display level is resampled from a level at least this many times wider than it (see render).
+DISPLAY_SOURCE_GAP = 1.5
+
 # How far below normal the decoder runs on Linux and macOS (Windows: "below normal").
 DECODER_NICENESS = 10
 
@@ -130,7 +133,12 @@ def render(local_url: str, sha256: str, display_width: int = 0, attached: tuple[
             made.append(full.reduce(factor))  # area average: sharp enough to read, fast to make
     if 0 < display_width < page.width:
         height = max(1, round(page.height * display_width / page.width))
-        shown = full.resize((display_width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        # Resampled from the smallest level still DISPLAY_SOURCE_GAP times wider: on an A4 scan
+        # fitted to a keying view that is the half level, a third of the time of the full page
+        # (the level of the decoder's busiest work) and, to the eye, the same picture.
+        source = min((level for level in made if level.width >= display_width * DISPLAY_SOURCE_GAP),
+                     key=lambda level: level.width, default=full)
+        shown = source.resize((display_width, height), Image.Resampling.LANCZOS)
         made.append(shown.convert("RGBX"))  # R = G = B: the byte order of the screen's RGB32 holds
     for level in made:
         data = level.tobytes()
@@ -140,14 +148,31 @@ def render(local_url: str, sha256: str, display_width: int = 0, attached: tuple[
         offset += len(data)
     block = SharedMemory(create=True, size=offset)
     try:
-        position = 0
-        for part in parts:
-            block.buf[position:position + len(part)] = part
-            position += len(part)
+        _fill(block, parts)
         name = block.name
     finally:
         _let_go(block)
     return SharedPage(name, page.width, page.height, tuple(levels))
+
+
+def _fill(block: SharedMemory, parts: list[bytes | memoryview], linux: bool = sys.platform.startswith("linux")) -> None:
+    """Write the parts one after the other into a new block.
+
+    On Linux through the block's file: the kernel copies into its pages in bulk, where a copy
+    through the mapping stops at a page fault every 4 KB (a page with its levels is 15 MB, and
+    that took half the time). Elsewhere (a macOS block cannot be written to, a Windows block
+    has no file) through the mapping."""
+    fd = getattr(block, "_fd", -1) if linux else -1
+    position = 0
+    for part in parts:
+        view = memoryview(part).cast("B")
+        if fd >= 0:
+            done = 0
+            while done < len(view):
+                done += os.pwrite(fd, view[done:], position + done)
+        else:
+            block.buf[position:position + len(view)] = view
+        position += len(view)
 
 
 _held: dict[str, SharedMemory] = {}

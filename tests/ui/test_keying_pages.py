@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -54,6 +55,30 @@ def test_the_decoder_process_gives_the_same_page_as_decoding_here_with_a_display
     image, scale = there.image_for_scale(500 / 1240)
     assert image.width() == 500 and scale == pytest.approx(500 / 1240)
     assert isinstance(there.keep, pagedecode.SharedPixels)
+
+
+def test_the_display_level_is_the_page_fairly_resampled_and_every_level_lands_where_it_is_said(
+        local: Store, g4_scan: bytes) -> None:
+    """The display level is made from a smaller level where one is wide enough (a third of the
+    decoder's time on an A4 page); it must still look like the whole page resampled, and the
+    levels written one after another into the block must each be found at their offsets."""
+    from PIL import Image, ImageChops
+
+    sha = _store_page(local, g4_scan)
+    page = PageDecoder.shared().prepare(local, sha, display_width=400)  # the half level (620) is wide enough
+    with local.session() as s:
+        full = Image.open(io.BytesIO(s.get(m.Image, sha).data)).convert("L")
+    levels = {level.width(): level for _scale, level in page.levels}
+    assert sorted(levels) == [310, 400, 620]
+    shown = levels[400]
+    assert shown.format() == QImage.Format.Format_RGB32
+    gray = Image.frombytes("RGBX", (400, shown.height()), _pixels(shown)).getchannel("R")
+    fair = full.resize((400, shown.height()), Image.Resampling.LANCZOS)  # bilinear: 3.0; box: 4.1
+    histogram = ImageChops.difference(gray, fair).histogram()
+    mean = sum(value * count for value, count in enumerate(histogram)) / sum(histogram)
+    assert mean < 2.0, f"the display level is {mean:.2f} grey levels from the page resampled"
+    for width, reduction in ((620, 2), (310, 4)):
+        assert _pixels(levels[width]) == full.reduce(reduction).tobytes()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows has priority classes, not niceness")
@@ -145,4 +170,20 @@ def test_on_windows_the_decoder_keeps_a_block_open_until_the_application_has_it(
         pagedecode._release((block.name,))  # the next request says the application opened it
         assert block.name not in pagedecode._held and block._mmap is None
     finally:
+        block.unlink()
+
+
+@pytest.mark.parametrize("linux", [True, False], ids=["through the file", "through the mapping"])
+def test_a_block_is_filled_part_after_part_either_way(linux: bool) -> None:
+    from multiprocessing.shared_memory import SharedMemory
+
+    if linux and not sys.platform.startswith("linux"):
+        pytest.skip("only Linux writes a block through its file")
+    parts: list[bytes | memoryview] = [b"\x01" * 5000, memoryview(b"\x02" * 3), bytes(range(256)) * 40]
+    block = SharedMemory(create=True, size=sum(len(part) for part in parts))
+    try:
+        pagedecode._fill(block, parts, linux=linux)
+        assert bytes(block.buf) == b"".join(bytes(part) for part in parts)
+    finally:
+        block.close()
         block.unlink()
