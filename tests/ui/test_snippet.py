@@ -63,3 +63,29 @@ def test_a_zone_off_the_page_edge_is_clipped(qtbot) -> None:
     image = widget.snippet_image()
     assert image is not None and not image.isNull()
     assert page.crop(QRect(-10, -10, 30, 30)).size().width() == 20
+
+
+def test_a_crop_a_little_too_tall_is_trimmed_not_shrunk(qtbot) -> None:
+    """The zone fits the snippet at 1:1, its padding does not: the scan's own pixels are shown,
+    the whole zone, with the padding cut evenly, not a shrunken (blurred) copy."""
+    width, height = 1000, 400
+    pixels = bytearray(b"\xff" * (width * height))
+    for y in range(100, 140):  # a black block of 200x40 at (300, 100) with one white pixel column
+        pixels[y * width + 300 : y * width + 500] = b"\x00" * 200
+        pixels[y * width + 400] = 0xFF
+    page = PreparedPage.from_pixels(width, height, bytes(pixels))
+    widget = SnippetWidget(height=52)
+    qtbot.addWidget(widget)
+    widget.resize(500, 52)
+    widget.set_page(page)
+    widget.set_zone(Zone(1, 0.3, 0.25, 0.2, 0.1))  # the block; padded by 10 px all round: 220x60
+    inner = widget.contentsRect().size()
+    assert 40 <= inner.height() < 60  # the zone fits, its padding does not
+    image = widget.snippet_image()
+    assert image is not None
+    assert (image.width(), image.height()) == (220, inner.height())
+    dark = sum(1 for y in range(image.height()) for x in range(image.width()) if image.pixelColor(x, y).value() < 128)
+    assert dark == 199 * 40  # every pixel of the zone, none lost, none smeared
+    top = (image.height() - 40) // 2
+    assert image.pixelColor(110, top + 20).value() == 255  # the white column, still one sharp pixel
+    assert image.pixelColor(109, top + 20).value() == 0
