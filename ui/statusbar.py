@@ -10,6 +10,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
+
 from ui.qss import colour_property, set_style_property
 
 SAVED = "saved"
@@ -89,8 +91,33 @@ class SaveStateLabel(QLabel):
         painter.end()
 
 
-def _label(name: str, tooltip: str) -> QLabel:
-    label = QLabel()
+class SteadyLabel(QLabel):
+    """A label that only ever grows: a new text no wider than the widest so far is painted in
+    place, and the status bar is not laid out again for it.
+
+    Fields today and keys/h change on every field the keyer leaves, the document number on
+    every document; each new text used to lay the status bar out and paint it whole. Numbers
+    also stop nudging their neighbours left and right.
+
+    Signals: none.
+    """
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        super().setText(text)
+        hint = self.sizeHint()
+        if hint.width() > self.minimumWidth() or hint.height() != self.minimumHeight():
+            self.setFixedSize(max(hint.width(), self.minimumWidth()), hint.height())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.setMinimumSize(0, 0)  # measured again for the new font
+            self.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
+            self.setText(self.text())
+
+
+def _label(name: str, tooltip: str, *, steady: bool = True) -> QLabel:
+    label = SteadyLabel() if steady else QLabel()
     label.setObjectName(name)
     label.setToolTip(tooltip)
     label.setVisible(False)
@@ -118,7 +145,8 @@ class StatusBarWidget(QStatusBar):
         self.save_label = SaveStateLabel()
         self.save_label.setToolTip("Every field is saved on this computer when you leave it")
         self.save_label.setVisible(False)
-        self.connection_label = _label("statusConnection", "Connection to the central database")
+        # Styled by its kind (online, offline), which may change its size: a plain label.
+        self.connection_label = _label("statusConnection", "Connection to the central database", steady=False)
         for widget in (self.document_label, self.page_label):
             self.addWidget(widget)
         for widget in (self.rate_label, self.fields_label, self.save_label, self.connection_label):
