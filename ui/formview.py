@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QScrollArea,
     QSizePolicy,
+    QSpacerItem,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -202,27 +204,34 @@ class HelpLineWidget(QFrame):
 
 
 class RowFrame(QFrame):
-    """One field's row; the current row paints its own highlight.
+    """One field's row; the current row paints its own highlight, every row its saved mark.
 
     The highlight (a tinted background and a bar at the left edge) is painted here rather than
     chosen by a style-sheet selector on a property: re-applying the style sheet to the row and
     its label on every field change cost more than the rest of moving to the next field, and
-    laid the form out again. The colours still come from the style sheet (`qproperty-highlight`
-    and `qproperty-marker` on QFrame#fieldRow).
+    laid the form out again. The saved mark (a check at the right edge) is painted here rather
+    than by a label of its own: every mark of the form changes on every new document, and a
+    label more per row was a paint more each time. The colours still come from the style sheet
+    (`qproperty-highlight`, `qproperty-marker` and `qproperty-savedMark` on QFrame#fieldRow).
 
     Signals: none.
     """
 
     MARKER_WIDTH = 3
+    MARK_SIZE = 18
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("fieldRow")
         self._current = False
-        self._colours = {"highlight": QColor("#e8f0fe"), "marker": QColor("#2563eb")}
+        self._saved = False
+        self._colours = {"highlight": QColor("#e8f0fe"), "marker": QColor("#2563eb"), "saved_mark": QColor("#15803d")}
+        # Where the mark goes: a fixed cell at the row's right edge, so the marks line up.
+        self.mark_cell = QSpacerItem(self.MARK_SIZE, self.MARK_SIZE, QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     highlight = colour_property("highlight")
     marker = colour_property("marker")
+    savedMark = colour_property("saved_mark")  # noqa: N815 (a Qt property name, set from the style sheet)
 
     @property
     def current(self) -> bool:
@@ -233,11 +242,34 @@ class RowFrame(QFrame):
             self._current = current
             self.update()
 
+    @property
+    def saved(self) -> bool:
+        return self._saved
+
+    def set_saved(self, saved: bool) -> None:
+        if saved != self._saved:
+            self._saved = saved
+            self.update(self.mark_cell.geometry())
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self._saved:
+            if self.mark_cell.geometry().contains(event.pos()):  # type: ignore[attr-defined]
+                QToolTip.showText(event.globalPos(), "Saved", self)  # type: ignore[attr-defined]
+                return True
+        return super().event(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        if self._current:
+        if self._current or self._saved:
             painter = QPainter(self)
-            painter.fillRect(self.rect(), self._colours["highlight"])
-            painter.fillRect(QRect(0, 0, self.MARKER_WIDTH, self.height()), self._colours["marker"])
+            if self._current:
+                painter.fillRect(self.rect(), self._colours["highlight"])
+                painter.fillRect(QRect(0, 0, self.MARKER_WIDTH, self.height()), self._colours["marker"])
+            if self._saved:
+                font = painter.font()
+                font.setBold(True)
+                painter.setFont(font)
+                painter.setPen(self._colours["saved_mark"])
+                painter.drawText(self.mark_cell.geometry(), int(Qt.AlignmentFlag.AlignCenter), SAVED_MARK)
             painter.end()
         super().paintEvent(event)
 
@@ -253,7 +285,6 @@ class _FieldRow:
     edit: FieldLineEdit
     flag_badge: QLabel
     override_badge: QLabel
-    saved_mark: QLabel
     message: QLabel
     help: str
     flag: str = ""
@@ -432,7 +463,7 @@ class FormWidget(QWidget):
                 self._show_in_row(row)
         if saved != row.saved:
             row.saved = saved
-            row.saved_mark.setText(SAVED_MARK if saved else "")
+            row.frame.set_saved(saved)
 
     def _show_in_row(self, row: _FieldRow) -> None:
         row.message.setText(row.issues_text)
@@ -643,10 +674,6 @@ class FormWidget(QWidget):
         override_badge.setObjectName("overrideBadge")
         override_badge.setToolTip("Kept although it does not pass the field's checks")
         override_badge.setVisible(False)
-        saved_mark = QLabel()
-        saved_mark.setObjectName("savedMark")
-        saved_mark.setFixedSize(18, 18)  # a fixed size: its text changing lays nothing out again
-        saved_mark.setToolTip("Saved")
         message = QLabel()
         message.setObjectName("fieldMessage")
         message.setWordWrap(True)
@@ -662,13 +689,13 @@ class FormWidget(QWidget):
         grid.addWidget(edit, 0, 1)
         grid.addWidget(flag_badge, 0, 2)
         grid.addWidget(override_badge, 0, 3)
-        grid.addWidget(saved_mark, 0, 5)  # the marks line up at the right edge
+        grid.addItem(frame.mark_cell, 0, 5)  # the saved marks line up at the right edge
         grid.addWidget(message, 1, 1, 1, 4)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(4, 1 if chars is not None else 0)
 
         edit.textEdited.connect(lambda text, e=edit: self.text_edited.emit(e.path, text))
-        row = _FieldRow(path, spec, frame, label, edit, flag_badge, override_badge, saved_mark, message, help_text)
+        row = _FieldRow(path, spec, frame, label, edit, flag_badge, override_badge, message, help_text)
         self._rows[path] = row
         return row
 

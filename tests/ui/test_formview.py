@@ -178,6 +178,24 @@ def test_field_state_shows_flag_issues_saved_and_override(qtbot, form: FormWidge
     }
 
 
+def test_a_saved_field_shows_its_check_mark_at_the_right_edge(qtbot, form: FormWidget) -> None:
+    def green_in(path: str) -> int:  # the mark's pixels: what the keyer sees
+        frame = form.line_edit(path).parentWidget()
+        cell = frame.mark_cell.geometry()
+        shot = frame.grab(cell).toImage()
+        return sum(1 for x in range(shot.width()) for y in range(shot.height())
+                   if shot.pixelColor(x, y).green() > shot.pixelColor(x, y).red() + 60)
+
+    assert green_in("billing_npi") == 0
+    form.set_field_state("billing_npi", "1234567893", "", (), saved=True)
+    assert green_in("billing_npi") > 6
+    form.set_field_state("billing_npi", "1234567893", "", (), saved=False)  # typed in again
+    assert green_in("billing_npi") == 0
+    # The marks line up at the right edge, row under row.
+    cells = {form.line_edit(path).parentWidget().mark_cell.geometry().right() for path in ("billing_npi", "insured_id")}
+    assert len(cells) == 1 and cells.pop() > form.line_edit("billing_npi").geometry().right()
+
+
 def test_set_field_state_keeps_the_cursor_where_the_keyer_is(qtbot, form: FormWidget) -> None:
     form.focus_path("patient_city")
     edit = form.line_edit("patient_city")
