@@ -11,8 +11,8 @@ and no work on the key that moves to the field (smooth scaling was a fifth of mo
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
-from PySide6.QtWidgets import QFrame, QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QFrame, QSizePolicy, QStyle, QStyleOption, QWidget
 
 from ui.pageimage import PreparedPage
 from workstation.templates import Zone
@@ -41,6 +41,9 @@ class SnippetWidget(QFrame):
         # a relayout of the form on every field would cost more than the snippet itself.
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(height)
+        # It paints all of itself (a fill first, whatever the style sheet draws over it): the
+        # side panel behind it need not be painted first on every field change.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def set_page(self, page: PreparedPage | None) -> None:
         """The page later zones are cut from; clears the current snippet."""
@@ -85,11 +88,13 @@ class SnippetWidget(QFrame):
         scale = min(room.width() / self._crop.width(), room.height() / self._crop.height(),
                     MAX_MAGNIFICATION * ratio)
         zone = self._zone_in_crop
+        # In the screen's format (RGB32): painted by a plain copy, not converted on every paint.
         if scale < 1 and zone.width() <= room.width() and zone.height() <= room.height():
-            scaled = self._crop.copy(self._trimmed(room))
+            scaled = self._crop.copy(self._trimmed(room)).convertToFormat(QImage.Format.Format_RGB32)
         else:
             size = QSize(max(1, round(self._crop.width() * scale)), max(1, round(self._crop.height() * scale)))
-            scaled = self._crop.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            scaled = self._crop.convertToFormat(QImage.Format.Format_RGB32).scaled(
+                size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
         scaled.setDevicePixelRatio(ratio)
         self._scaled = scaled
         self._scaled_for = inner
@@ -111,8 +116,13 @@ class SnippetWidget(QFrame):
         return QSize(400, self.height())
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        super().paintEvent(event)
         painter = QPainter(self)
+        # Opaque (see __init__), so Qt leaves the styled background to the widget: a fill, then
+        # the style sheet's background and border.
+        painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Base))
+        option = QStyleOption()
+        option.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, option, painter, self)
         inner = self.contentsRect()
         image = self._scaled_crop()
         if image is None:

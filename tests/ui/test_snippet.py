@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRect
+from PySide6.QtGui import QColor
 
 from tests.ui.synthetic import SyntheticPage
 from ui.pageimage import PreparedPage
@@ -89,3 +90,25 @@ def test_a_crop_a_little_too_tall_is_trimmed_not_shrunk(qtbot) -> None:
     top = (image.height() - 40) // 2
     assert image.pixelColor(110, top + 20).value() == 255  # the white column, still one sharp pixel
     assert image.pixelColor(109, top + 20).value() == 0
+
+
+def test_the_snippet_paints_all_of_its_box_border_included(qtbot) -> None:
+    """It paints every pixel itself (nothing is painted behind it): the style sheet's blue
+    border on all four sides, white around a snippet narrower than the box, also after a wider
+    one was shown."""
+    widget = SnippetWidget(height=120)
+    qtbot.addWidget(widget)
+    widget.resize(500, 120)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_page(_page_with_black_square())
+    widget.set_zone(Zone(1, 0.0, 0.0, 1.0, 0.5))  # as wide as the box
+    widget.repaint()
+    widget.set_zone(Zone(1, 0.25, 0.25, 0.1, 0.1))  # the small block, magnified, narrower
+    shot = widget.grab().toImage()
+    blue = QColor("#2563eb")
+    middle_x, middle_y = shot.width() // 2, shot.height() // 2
+    for x, y in ((0, middle_y), (shot.width() - 1, middle_y), (middle_x, 0), (middle_x, shot.height() - 1), (0, 0)):
+        assert shot.pixelColor(x, y) == blue, (x, y)
+    assert shot.pixelColor(4, middle_y) == QColor("#ffffff")  # left of the narrower snippet
+    assert shot.pixelColor(middle_x, middle_y).value() < 30  # the block
