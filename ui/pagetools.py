@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QWidget
 
 from ui import keys
 
@@ -26,6 +27,48 @@ BUTTONS = (
 )
 
 
+class WhereLabel(QWidget):
+    """Which document and page is shown, right-aligned, cut short with "…" where the strip has
+    no room (the whole text in the tooltip).
+
+    Its size never depends on its text: a label's new text (every document) laid the strip out
+    again, and a long scan name made the window wider.
+
+    Signals: none.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pageToolsWhere")
+        self._text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
+        if text != self._text:
+            self._text = text
+            self.setToolTip(text)
+            self.update()
+
+    def shown_text(self) -> str:
+        """The text as it fits (elided), as painted."""
+        return self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideMiddle, self.width())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(160, self.fontMetrics().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(0, self.fontMetrics().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), self.shown_text())
+        painter.end()
+
+
 class PageToolsWidget(QWidget):
     """A thin strip of tool buttons calling the same handlers as the keys.
 
@@ -39,8 +82,7 @@ class PageToolsWidget(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 3, 6, 3)
         layout.setSpacing(4)
-        self.where = QLabel()
-        self.where.setObjectName("pageToolsWhere")
+        self.where = WhereLabel()
         for action, text in BUTTONS:
             handler = handlers.get(action)
             if handler is None:
@@ -48,8 +90,7 @@ class PageToolsWidget(QWidget):
             if action == keys.ZOOM_OUT:
                 layout.addSpacing(12)
             if action == keys.REPORT_PAGE:
-                layout.addStretch(1)
-                layout.addWidget(self.where)
+                layout.addWidget(self.where, 1)  # takes the room left, as a stretch did
                 layout.addSpacing(8)
             button = QToolButton()
             button.setObjectName("pageToolButton")
@@ -62,10 +103,8 @@ class PageToolsWidget(QWidget):
             layout.addWidget(button)
             self.buttons[action] = button
         if keys.REPORT_PAGE not in self.buttons:
-            layout.addStretch(1)
-            layout.addWidget(self.where)
+            layout.addWidget(self.where, 1)
 
     def set_where(self, text: str) -> None:
         """A short note at the right: which document and page is shown."""
-        if self.where.text() != text:
-            self.where.setText(text)
+        self.where.setText(text)
