@@ -21,6 +21,10 @@ are measured in two child processes (what other benchmarks left in memory does n
 * rss_mb_500_pages: resident memory of the second child (the application) plus its page decoder
   process, once it has keyed through the 500 documents (500 pages), unit after unit, each
   keying view closed as the home closes it. Extra: each part and the application's peak.
+
+To stderr, for reading the figures: the slowest next documents and the worst stalls with the GUI
+thread's own CPU time, and per measured unit the host's steal and the time the GUI thread was
+ready to run but had no CPU (on a shared virtual machine those move the figures from run to run).
 """
 
 from __future__ import annotations
@@ -337,6 +341,30 @@ def _decoder_pids() -> list[int]:
     return list(getattr(executor, "_processes", None) or {}) if executor is not None else []
 
 
+def _machine_times() -> tuple[float, float, float] | None:
+    """(CPU time stolen from this virtual machine by its host, all CPU time, the GUI thread's
+    time waiting for a CPU while runnable), in seconds; None where Linux's /proc is not there.
+    Printed with the figures: a host's neighbours show in them, and not in the code."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+        with open("/proc/thread-self/schedstat") as f:
+            waited_ns = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    per_s = os.sysconf("SC_CLK_TCK")
+    return ticks[7] / per_s if len(ticks) > 7 else 0.0, sum(ticks[:8]) / per_s, waited_ns / 1e9
+
+
+def _machine_note(before: tuple[float, float, float] | None, seconds: float) -> str:
+    after = _machine_times()
+    if before is None or after is None:
+        return "not measured here"
+    stolen, total, waited = (a - b for a, b in zip(after, before))
+    return (f"host steal {100 * stolen / max(total, 1e-9):.1f}% of the machine's CPU time, "
+            f"GUI thread runnable but waiting for a CPU {1000 * waited:.0f} ms ({100 * waited / max(seconds, 1e-9):.1f}%)")
+
+
 def measure(workdir: Path, part: str) -> dict[str, Any]:
     """A child process: key one part of the plan on the station the parent built."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -367,6 +395,7 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
                                   max_documents=count)
         assert len(claim.document_ids) == count
         widget = _open(local, claim.unit_id, keyer_id, prefetch)
+        machine, unit_started = _machine_times(), time.perf_counter()
         if purpose == "stall":
             stall, worst = _key_on_timers(widget)
             stalls.append(stall)
@@ -377,6 +406,8 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
             if purpose == "next":
                 print(f"# {batch}: slowest next documents (ms, GUI thread CPU ms, document): {slowest}",
                       file=sys.stderr)
+        if purpose != "keying":
+            print(f"# {batch} ({purpose}): {_machine_note(machine, time.perf_counter() - unit_started)}", file=sys.stderr)
         pages += sum(len(d.page_shas) for d in widget.session.documents)
         _close(widget)
         wait_for_background(30_000)
