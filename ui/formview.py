@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPaintEvent, QPalette, QResizeEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPaintEvent, QPalette, QResizeEvent, QStaticText, QTransform
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -203,6 +203,72 @@ class HelpLineWidget(QFrame):
         painter.end()
 
 
+class RowLabel(QWidget):
+    """A field's label: its text word-wrapped in the width the form gives labels.
+
+    Painted here rather than by a QLabel: the row's highlight repaints the label of the row left
+    and of the row entered on every field change, and a word-wrapped QLabel laid its text out
+    and asked the style sheet again each time. The text is laid out once per width (a
+    QStaticText); the colour comes from the style sheet (QWidget#fieldLabel's `color`).
+
+    Signals: none.
+    """
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fieldLabel")
+        self._text = text
+        self._static: QStaticText | None = None
+        policy = QSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.setAccessibleName(text)
+
+    def text(self) -> str:
+        return self._text
+
+    def _flags(self) -> int:
+        return int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
+        return self.fontMetrics().boundingRect(QRect(0, 0, max(1, width), 10_000), self._flags(), self._text).height()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(self.width(), self.heightForWidth(self.width()))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return self.sizeHint()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._static = None
+            self.updateGeometry()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._static = None
+            self.updateGeometry()  # wrapped in another width: another height
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        static = self._static
+        if static is None:
+            static = self._static = QStaticText(self._text)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.setTextWidth(self.width())
+            static.prepare(QTransform(), self.font())
+        painter = QPainter(self)
+        painter.setFont(self.font())
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        top = max(0.0, (self.height() - static.size().height()) / 2)
+        painter.drawStaticText(QPointF(0, top), static)
+        painter.end()
+
+
 class RowFrame(QFrame):
     """One field's row; the current row paints its own highlight, every row its saved mark.
 
@@ -282,7 +348,7 @@ class _FieldRow:
     path: str
     spec: FieldSpec
     frame: RowFrame
-    label: QLabel
+    label: RowLabel
     edit: FieldLineEdit
     flag_badge: QLabel
     override_badge: QLabel
@@ -650,16 +716,13 @@ class FormWidget(QWidget):
 
     def _make_field_row(self, path: str, spec: FieldSpec) -> _FieldRow:
         frame = RowFrame()
-        label = QLabel(spec.label + (" *" if spec.required else ""))
-        label.setObjectName("fieldLabel")
+        label = RowLabel(spec.label + (" *" if spec.required else ""))
         label.setFixedWidth(self._label_width)
-        label.setWordWrap(True)
         edit = FieldLineEdit(path, self)
         edit.setPlaceholderText(_placeholder(spec))
         help_text = describe(spec)
         edit.setToolTip(help_text)
         label.setToolTip(help_text)
-        label.setBuddy(edit)
         chars = _width_in_chars(spec)
         edit.ensurePolished()
         char_width = edit.fontMetrics().horizontalAdvance("W")

@@ -294,3 +294,25 @@ def test_only_the_keyable_fields_take_input(qtbot, form: FormWidget) -> None:
     assert not form.line_edit("insured_id").isEnabled()
     form.set_keyable(None)
     assert form.line_edit("insured_id").isEnabled()
+
+
+def test_a_long_label_wraps_and_its_row_grows_to_show_it(qtbot, cms1500: FormTemplate) -> None:
+    form = FormWidget(cms1500)
+    qtbot.addWidget(form)
+    form.resize(300, 700)  # labels get their narrowest width
+    form.show()
+    qtbot.waitExposed(form)
+    row = form._rows["billing_npi"]  # "33a. Billing provider NPI *"
+    label = row.label
+    line = label.fontMetrics().lineSpacing()
+    assert label.fontMetrics().horizontalAdvance(label.text()) > label.width()  # it cannot fit on one line
+    assert label.height() >= 2 * line - 2 and row.frame.height() >= label.height()
+    shot = label.grab().toImage()
+
+    def ink(top: int, bottom: int) -> int:
+        return sum(1 for y in range(top, bottom) for x in range(shot.width()) if shot.pixelColor(x, y).value() < 140)
+
+    half = shot.height() // 2
+    assert ink(0, half) > 20 and ink(half, shot.height()) > 20  # both lines painted
+    form.resize(520, 700)  # room again: one line, a shorter row
+    qtbot.waitUntil(lambda: label.height() < 2 * line - 2, timeout=2000)
