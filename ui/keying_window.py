@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 SPLITTER_KEY = "keying/splitter"
 RETRY_MS = 2000
 PREFETCH_DOCUMENTS = 2  # how many documents ahead have their pages decoded
+# After this long with no new field, the next field's snippet is made ahead (a keyer takes far
+# longer between fields; made on the key that moves there, it was a fifth of that key's work).
+SNIPPET_AHEAD_MS = 30
 NOT_SAVED_TEXT = (
     "Your last field could not be saved on this computer. It is kept and saved again every few "
     "seconds; if this goes on, tell your supervisor (the disk may be full)."
@@ -89,6 +92,10 @@ class KeyingWidget(QWidget):
         self._prefetch_again.setSingleShot(True)
         self._prefetch_again.setInterval(0)
         self._prefetch_again.timeout.connect(self._on_prefetch_again_timeout)
+        self._snippet_ahead = QTimer(self)
+        self._snippet_ahead.setSingleShot(True)
+        self._snippet_ahead.setInterval(SNIPPET_AHEAD_MS)
+        self._snippet_ahead.timeout.connect(self._on_snippet_ahead_timeout)
         self.pages = pages or PageCacheModel(local, parent=self)
         self.pages.page_ready.connect(self._on_pages_page_ready)
         self.pages.page_failed.connect(self._on_pages_page_failed)
@@ -314,6 +321,19 @@ class KeyingWidget(QWidget):
             zone = None
         self.page_view.show_zone(zone)
         self.snippet.set_zone(zone, message="" if zone else "This field has no zone on this page")
+        self._snippet_ahead.start()
+
+    def _on_snippet_ahead_timeout(self) -> None:
+        """Make the next field's snippet while the keyer is still typing this one."""
+        session = self.session
+        if self._closed or session.unit_finished or not self._shown_sha:
+            return
+        paths = session.paths()
+        at = paths.index(session.path) if session.path in paths else -1
+        if 0 <= at < len(paths) - 1:
+            zone = session.field(paths[at + 1]).zone
+            if zone is not None and zone.page == self._page_no:
+                self.snippet.prepare(zone)
 
     def report_page(self) -> None:
         """F8: record that the page shown is missing or unreadable (`workstation.page_problems`).
@@ -570,6 +590,7 @@ class KeyingWidget(QWidget):
         self.save_layout()
         self._figures_timer.stop()
         self._retry.stop()
+        self._snippet_ahead.stop()
         if self._own_writer:
             self.writer.stop()
         # Let the page memory go now rather than whenever the garbage collector gets to this

@@ -10,6 +10,8 @@ and no work on the key that moves to the field (smooth scaling was a fifth of mo
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from PySide6.QtCore import QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QFrame, QSizePolicy, QStyle, QStyleOption, QWidget
@@ -19,6 +21,18 @@ from workstation.templates import Zone
 
 PADDING = 0.25  # of the zone's height, around it
 MAX_MAGNIFICATION = 4.0
+
+
+MADE_KEPT = 4  # snippets kept made: the field shown, the next, and the way back
+
+
+def _trimmed(crop: QSize, zone: QRect, room: QSize) -> QRect:
+    """The part of a crop, at most `room` large, centred on the zone as far as the crop allows:
+    the padding is what is cut."""
+    width, height = min(room.width(), crop.width()), min(room.height(), crop.height())
+    left = min(max(zone.center().x() - width // 2, 0), crop.width() - width)
+    top = min(max(zone.center().y() - height // 2, 0), crop.height() - height)
+    return QRect(left, top, width, height)
 
 
 class SnippetWidget(QFrame):
@@ -32,11 +46,10 @@ class SnippetWidget(QFrame):
         self.setObjectName("snippet")
         self._page: PreparedPage | None = None
         self._zone: Zone | None = None
-        self._crop: QImage | None = None
-        self._zone_in_crop = QRect()
-        self._scaled: QImage | None = None
-        self._scaled_for = QSize()
         self._message = ""
+        # Snippets made, by (zone, box size, pixel ratio), for this page: the one shown and the
+        # next field's, made ahead (`prepare`) while the keyer types.
+        self._made: OrderedDict[tuple[Zone, int, int, float], QImage | None] = OrderedDict()
         # A fixed height: the form below must not jump up and down from field to field, and
         # a relayout of the form on every field would cost more than the snippet itself.
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -48,25 +61,20 @@ class SnippetWidget(QFrame):
     def set_page(self, page: PreparedPage | None) -> None:
         """The page later zones are cut from; clears the current snippet."""
         self._page = page
+        self._made.clear()
         self.set_zone(None)
 
     def set_zone(self, zone: Zone | None, *, message: str = "") -> None:
-        """Cut the zone out of the page; without a zone, `message` (or nothing) is shown."""
+        """Show the zone of the page; without a zone, `message` (or nothing) is shown."""
         self._zone = zone
         self._message = message
-        self._crop = None
-        self._scaled = None
-        if zone is not None and self._page is not None:
-            left, top, right, bottom = zone.to_pixels(self._page.width, self._page.height)
-            pad = round((bottom - top) * PADDING)
-            padded = QRect(left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad)
-            self._crop = self._page.crop(padded)
-            # Where the zone sits in the crop (the crop is clipped at the page's edges).
-            self._zone_in_crop = QRect(left, top, right - left, bottom - top).translated(
-                -max(padded.left(), 0), -max(padded.top(), 0))
-            if self._crop.isNull():
-                self._crop = None
         self.update()
+
+    def prepare(self, zone: Zone | None) -> None:
+        """Make the snippet of a zone of this page now, so that showing it later (the next
+        field) is a copy: for idle moments, between keys."""
+        if zone is not None and self._page is not None:
+            self._image_for(zone)
 
     @property
     def zone(self) -> Zone | None:
@@ -77,38 +85,47 @@ class SnippetWidget(QFrame):
         return self._scaled_crop()
 
     def _scaled_crop(self) -> QImage | None:
-        if self._crop is None:
+        if self._zone is None or self._page is None:
             return None
+        return self._image_for(self._zone)
+
+    def _image_for(self, zone: Zone) -> QImage | None:
         inner = self.contentsRect().size()
         ratio = self.devicePixelRatioF()
-        if self._scaled is not None and self._scaled_for == inner and self._scaled.devicePixelRatio() == ratio:
-            return self._scaled
+        key = (zone, inner.width(), inner.height(), ratio)
+        if key in self._made:
+            self._made.move_to_end(key)
+            return self._made[key]
+        image = self._make(zone, inner, ratio)
+        self._made[key] = image
+        while len(self._made) > MADE_KEPT:
+            self._made.popitem(last=False)
+        return image
+
+    def _make(self, zone: Zone, inner: QSize, ratio: float) -> QImage | None:
+        """The zone cut out of the full-resolution page with its padding, as large as fits."""
+        page = self._page
+        assert page is not None
+        left, top, right, bottom = zone.to_pixels(page.width, page.height)
+        pad = round((bottom - top) * PADDING)
+        padded = QRect(left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad)
+        crop = page.crop(padded)
+        if crop.isNull():
+            return None
+        # Where the zone sits in the crop (the crop is clipped at the page's edges).
+        in_crop = QRect(left, top, right - left, bottom - top).translated(-max(padded.left(), 0), -max(padded.top(), 0))
         # In the screen's pixels: how much the padded crop can be enlarged to fit (at most 4x).
         room = QSize(max(1, round(inner.width() * ratio)), max(1, round(inner.height() * ratio)))
-        scale = min(room.width() / self._crop.width(), room.height() / self._crop.height(),
-                    MAX_MAGNIFICATION * ratio)
-        zone = self._zone_in_crop
+        scale = min(room.width() / crop.width(), room.height() / crop.height(), MAX_MAGNIFICATION * ratio)
         # In the screen's format (RGB32): painted by a plain copy, not converted on every paint.
-        if scale < 1 and zone.width() <= room.width() and zone.height() <= room.height():
-            scaled = self._crop.copy(self._trimmed(room)).convertToFormat(QImage.Format.Format_RGB32)
+        if scale < 1 and in_crop.width() <= room.width() and in_crop.height() <= room.height():
+            image = crop.copy(_trimmed(crop.size(), in_crop, room)).convertToFormat(QImage.Format.Format_RGB32)
         else:
-            size = QSize(max(1, round(self._crop.width() * scale)), max(1, round(self._crop.height() * scale)))
-            scaled = self._crop.convertToFormat(QImage.Format.Format_RGB32).scaled(
+            size = QSize(max(1, round(crop.width() * scale)), max(1, round(crop.height() * scale)))
+            image = crop.convertToFormat(QImage.Format.Format_RGB32).scaled(
                 size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        scaled.setDevicePixelRatio(ratio)
-        self._scaled = scaled
-        self._scaled_for = inner
-        return scaled
-
-    def _trimmed(self, room: QSize) -> QRect:
-        """The part of the crop, at most `room` large, centred on the zone as far as the crop
-        allows: the padding is what is cut."""
-        crop, zone = self._crop, self._zone_in_crop
-        assert crop is not None
-        width, height = min(room.width(), crop.width()), min(room.height(), crop.height())
-        left = min(max(zone.center().x() - width // 2, 0), crop.width() - width)
-        top = min(max(zone.center().y() - height // 2, 0), crop.height() - height)
-        return QRect(left, top, width, height)
+        image.setDevicePixelRatio(ratio)
+        return image
 
     # --- Qt overrides --------------------------------------------------------------------------
 

@@ -200,6 +200,25 @@ def test_a_full_fixed_length_field_moves_on_by_itself_with_the_fields_case(qtbot
     assert widget.session.path == "zip"
 
 
+def test_the_next_fields_snippet_is_made_while_the_keyer_types(qtbot, station: DemoStation) -> None:
+    widget = open_keying(qtbot, station)
+    truth = truth_of(station, "REBATES-DEMO", widget)
+    key_until(qtbot, widget, truth, "state")
+    session, snippet = widget.session, widget.snippet
+    upcoming = session.field("zip").zone
+    assert upcoming is not None
+
+    def made(zone: object) -> bool:
+        return any(key[0] == zone for key in snippet._made)
+
+    assert not made(upcoming)
+    qtbot.waitUntil(lambda: made(upcoming), timeout=2000)  # a pause in the keying
+    ready = next(image for key, image in snippet._made.items() if key[0] == upcoming)
+    qtbot.keyClicks(current_edit(widget), "ny")  # on to zip
+    assert session.path == "zip" and snippet.zone == upcoming
+    assert snippet.snippet_image() is ready  # shown as made, nothing made on the key
+
+
 def test_line_items_are_added_and_removed_on_keys(qtbot, monkeypatch, station: DemoStation) -> None:
     beeps = Beeps(monkeypatch)
     widget = open_keying(qtbot, station, "CLAIMS-DEMO")

@@ -112,3 +112,27 @@ def test_the_snippet_paints_all_of_its_box_border_included(qtbot) -> None:
         assert shot.pixelColor(x, y) == blue, (x, y)
     assert shot.pixelColor(4, middle_y) == QColor("#ffffff")  # left of the narrower snippet
     assert shot.pixelColor(middle_x, middle_y).value() < 30  # the block
+
+
+def test_a_snippet_made_ahead_is_shown_without_being_made_again(qtbot, monkeypatch) -> None:
+    widget = SnippetWidget(height=120)
+    qtbot.addWidget(widget)
+    widget.resize(500, 120)
+    page = _page_with_black_square()
+    widget.set_page(page)
+    made: list[Zone] = []
+    make = SnippetWidget._make
+    monkeypatch.setattr(SnippetWidget, "_make", lambda self, zone, inner, ratio: made.append(zone) or make(self, zone, inner, ratio))
+    here, there = Zone(1, 0.25, 0.25, 0.1, 0.1), Zone(1, 0.0, 0.0, 0.5, 0.2)
+    widget.set_zone(here)
+    first = widget.snippet_image()
+    widget.prepare(there)  # while the keyer types in `here`
+    assert made == [here, there]
+    widget.set_zone(there)
+    assert widget.snippet_image() is not None and made == [here, there]  # shown, not made again
+    widget.set_zone(here)  # and back (Shift+Tab)
+    assert widget.snippet_image() is first and made == [here, there]
+    widget.set_page(_page_with_black_square())  # another page: made again from it
+    widget.set_zone(here)
+    widget.snippet_image()
+    assert made == [here, there, here]
