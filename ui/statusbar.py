@@ -10,9 +10,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
-
 from ui.qss import colour_property, set_style_property
+
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
 
 SAVED = "saved"
 SAVING = "saving"

@@ -224,8 +224,10 @@ def test_a_level_made_for_the_fitted_width_is_drawn_as_it_is(qtbot) -> None:
 
 
 def test_the_page_tools_say_where_without_laying_the_strip_out_again(qtbot) -> None:
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
+
+    from tests.ui.events import EventCounter
 
     from ui import keys
     from ui.pagetools import PageToolsWidget
@@ -237,20 +239,11 @@ def test_the_page_tools_say_where_without_laying_the_strip_out_again(qtbot) -> N
     tools.set_where("scan00001.tif \u00b7 page 1 of 1")
     qtbot.wait(50)
 
-    class Layouts(QObject):
-        count = 0
-
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-            if event.type() == QEvent.Type.LayoutRequest:
-                Layouts.count += 1
-            return False
-
-    layouts = Layouts()
-    tools.installEventFilter(layouts)
+    layouts = EventCounter(QEvent.Type.LayoutRequest).watch(tools)
     where = tools.where
     tools.set_where("a-much-longer-scan-name-from-the-import-folder-000002.tif \u00b7 page 2 of 3")
     QApplication.processEvents()
-    assert Layouts.count == 0  # a new document's name moves nothing
+    assert layouts.count == 0  # a new document's name moves nothing
     assert where.toolTip() == where.text() and where.text().endswith("page 2 of 3")
     shown = where.shown_text()
     assert "\u2026" in shown and shown.endswith("of 3")  # cut in the middle, the page still said

@@ -64,8 +64,10 @@ def test_save_state_and_connection(qtbot) -> None:
 
 
 def test_counts_that_change_on_every_field_do_not_lay_the_bar_out_again(qtbot) -> None:
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
+
+    from tests.ui.events import EventCounter
 
     bar = StatusBarWidget()
     qtbot.addWidget(bar)
@@ -76,29 +78,20 @@ def test_counts_that_change_on_every_field_do_not_lay_the_bar_out_again(qtbot) -
     bar.set_rate(9_500)
     qtbot.wait(50)  # shown and laid out
 
-    class Layouts(QObject):
-        count = 0
-
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-            if event.type() == QEvent.Type.LayoutRequest:
-                Layouts.count += 1
-            return False
-
-    layouts = Layouts()
-    bar.installEventFilter(layouts)
+    layouts = EventCounter(QEvent.Type.LayoutRequest).watch(bar)
     label = bar.fields_label
     size = label.size()
     bar.set_fields_today(99)
     bar.set_rate(9_480)
     bar.set_document(8, 25)
     QApplication.processEvents()
-    assert Layouts.count == 0 and label.size() == size
+    assert layouts.count == 0 and label.size() == size
     assert (label.text(), bar.rate_label.text(), bar.document_label.text()) == (
         "99 fields today", "9,480 keys/h", "Document 8 of 25")
     bar.set_fields_today(100)  # wider: the label grows, once, to show all of it
     QApplication.processEvents()
     assert label.width() > size.width() and label.width() >= label.sizeHint().width()
-    assert Layouts.count == 1
+    assert layouts.count == 1
     bar.set_fields_today(7)  # narrower: the label keeps its width, nothing moves
     QApplication.processEvents()
-    assert label.width() > size.width() and Layouts.count == 1
+    assert label.width() > size.width() and layouts.count == 1
