@@ -87,13 +87,7 @@ def yield_to_the_application() -> None:
     The decoder works ahead of the keyer, with seconds to spare for each page, while the GUI
     thread must answer the next key or show the next document within milliseconds. When both
     want a core at the same moment (the next document's page is asked for just as a document
-    opens, and the station has two cores or fewer), the GUI thread should get it.
-
-    On Linux it also takes the idle scheduling class: a core that anything else wants is not its
-    own. Niceness alone left the GUI thread waiting for a core for 3-5% of the keying (measured
-    in the keying benchmark, 1.7-2.5% with the idle class); pages still kept ahead of a keyer
-    far faster than any person. On Windows it stays "below normal" (the idle priority class
-    there has not been tried)."""
+    opens, and the station has two cores or fewer), the GUI thread should get it."""
     try:
         if sys.platform == "win32":
             import ctypes
@@ -104,8 +98,6 @@ def yield_to_the_application() -> None:
                 raise ctypes.WinError(ctypes.get_last_error())
         else:
             os.nice(DECODER_NICENESS)
-            if hasattr(os, "SCHED_IDLE"):  # Linux: only CPU time nobody else wants
-                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except OSError as exc:  # it still decodes, only at the usual priority
         log.warning("the page decoder could not lower its priority: %s", exc)
 
