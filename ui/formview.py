@@ -356,7 +356,6 @@ class _FieldRow:
     help: str
     flag: str = ""
     overridden: bool = False
-    saved: bool = False
     issues_text: str = ""
     issues_in_row: bool = False  # shown in the row's own message line (not the callout)
 
@@ -488,7 +487,7 @@ class FormWidget(QWidget):
             "text": row.edit.text(),
             "flag": row.flag,
             "issues": row.issues_text,
-            "saved": row.saved,
+            "saved": row.frame.saved,
             "overridden": row.overridden,
         }
 
@@ -528,9 +527,7 @@ class FormWidget(QWidget):
                 self._show_in_callout(row)
             else:
                 self._show_in_row(row)
-        if saved != row.saved:
-            row.saved = saved
-            row.frame.set_saved(saved)
+        row.frame.set_saved(saved)
 
     def _show_in_row(self, row: _FieldRow) -> None:
         row.message.setText(row.issues_text)

@@ -328,12 +328,10 @@ class KeyingWidget(QWidget):
         session = self.session
         if self._closed or session.unit_finished or not self._shown_sha:
             return
-        paths = session.paths()
-        at = paths.index(session.path) if session.path in paths else -1
-        if 0 <= at < len(paths) - 1:
-            zone = session.field(paths[at + 1]).zone
-            if zone is not None and zone.page == self._page_no:
-                self.snippet.prepare(zone)
+        following = session.next_path()
+        zone = session.field(following).zone if following is not None else None
+        if zone is not None and zone.page == self._page_no:
+            self.snippet.prepare(zone)
 
     def report_page(self) -> None:
         """F8: record that the page shown is missing or unreadable (`workstation.page_problems`).

@@ -81,10 +81,7 @@ class SnippetWidget(QFrame):
         return self._zone
 
     def snippet_image(self) -> QImage | None:
-        """The image as painted (scaled to the current width), for tests and screenshots."""
-        return self._scaled_crop()
-
-    def _scaled_crop(self) -> QImage | None:
+        """The image as painted (scaled to the current width); also for tests and screenshots."""
         if self._zone is None or self._page is None:
             return None
         return self._image_for(self._zone)
@@ -141,7 +138,7 @@ class SnippetWidget(QFrame):
         option.initFrom(self)
         self.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, option, painter, self)
         inner = self.contentsRect()
-        image = self._scaled_crop()
+        image = self.snippet_image()
         if image is None:
             if self._message:
                 painter.setPen(QColor(0x6B, 0x72, 0x80))

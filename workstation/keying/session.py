@@ -277,11 +277,16 @@ class KeyingSession:
         self._count_key(now)
         return self._accept(now, "", flag, False, ())
 
-    def _accept(self, now: float, value: str, flag: str, overridden: bool, issues: tuple[Issue, ...]) -> Move:
+    def next_path(self) -> str | None:
+        """The field that accepting the current one moves to; None on the document's last."""
         paths = self._current.layout.paths()
         index = paths.index(self.path)
-        done = index == len(paths) - 1
-        target = self.path if done else paths[index + 1]
+        return paths[index + 1] if index < len(paths) - 1 else None
+
+    def _accept(self, now: float, value: str, flag: str, overridden: bool, issues: tuple[Issue, ...]) -> Move:
+        following = self.next_path()
+        done = following is None
+        target = following or self.path
         saved = self.path
         self._leave(now, target, value=value, flag=flag, overridden=overridden, accepted=True)
         return Move(
