@@ -38,6 +38,7 @@ from workstation.templates import FieldSpec, FormTemplate, SectionSpec, parse_pa
 SAVED_MARK = "\u2713"  # check mark
 LABEL_MIN_WIDTH = 110
 FLAG_TEXT = {"illegible": "ILLEGIBLE", "blank": "BLANK"}
+CALLOUT_PARKED = QPoint(-10_000, -10_000)  # where the field callout waits, out of sight, when empty
 _FIELD_KEYMAP: keys.KeyMap | None = None
 _MODIFIER_KEYS = frozenset(
     int(k) for k in (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr, Qt.Key.Key_CapsLock)
@@ -424,14 +425,18 @@ class FormWidget(QWidget):
         self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         # The current field's issues float under it while the keyer types: showing and hiding
-        # a message inside the row would lay the whole form out again on a key press.
+        # a message inside the row would lay the whole form out again on a key press. So would
+        # showing and hiding the callout itself (Qt lays out the parent of any child shown or
+        # hidden): it stays shown, in a fixed size, and is parked out of sight when empty.
         self._callout = QLabel(self._column)
         self._callout.setObjectName("fieldCallout")
         self._callout.setWordWrap(True)
         self._callout.setTextFormat(Qt.TextFormat.PlainText)
         self._callout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self._callout.hide()
         self._callout.ensurePolished()  # styled now, not on the first key press that shows it
+        self._callout.setFixedSize(300, self._callout.minimumSizeHint().height())
+        self._callout_shown = False
+        self._park_callout()
 
         self.help_line = HelpLineWidget()
 
@@ -539,13 +544,19 @@ class FormWidget(QWidget):
             row.message.setVisible(False)
             row.issues_in_row = False
         if not row.issues_text:
-            self._callout.hide()
+            self._park_callout()
             return
-        self._callout.setFixedSize(self._callout.size())  # keep it fixed while the text changes
-        self._callout.setText(row.issues_text)
+        self._callout.setText(row.issues_text)  # in its fixed size: no layout pass
         self._place_callout(row)
-        self._callout.show()
-        self._callout.raise_()
+        if not self._callout_shown:
+            self._callout_shown = True
+            self._callout.raise_()
+
+    def _park_callout(self) -> None:
+        """Out of sight, and empty for screen readers; still shown (see __init__)."""
+        self._callout_shown = False
+        self._callout.setText("")
+        self._callout.move(CALLOUT_PARKED)
 
     def _place_callout(self, row: _FieldRow) -> None:
         """Just under the field's box, as wide as the box (at least 300 px), over the next row."""
@@ -554,14 +565,16 @@ class FormWidget(QWidget):
         width = max(120, min(width, self._column.width() - corner.x() - 8))
         height = self._callout.heightForWidth(width) if self._callout.hasHeightForWidth() else self._callout.sizeHint().height()
         height = max(height, self._callout.minimumSizeHint().height())
-        # A fixed size: new text then repaints the callout and nothing else (no layout pass).
-        self._callout.setFixedSize(width, height)
+        # A fixed size: new text then repaints the callout and nothing else (no layout pass);
+        # a new size lays the column out once (most fields' callouts are 300 px wide).
+        if self._callout.size() != QSize(width, height):
+            self._callout.setFixedSize(width, height)
         self._callout.move(corner.x(), corner.y() + 1)
 
     @property
     def callout_text(self) -> str:
         """The issues floating under the current field (empty when none are shown)."""
-        return self._callout.text() if self._callout.isVisibleTo(self) else ""
+        return self._callout.text() if self._callout_shown else ""
 
     def set_keyable(self, paths: Iterable[str] | None) -> None:
         """Only these fields take input (a third key keys only the disputed ones); None: all.
@@ -629,8 +642,8 @@ class FormWidget(QWidget):
             return
         if self._current is not None:
             self._current.frame.set_current(False)
-            if self._callout.isVisible():  # what floated under the field left stays with it
-                self._callout.hide()
+            if self._callout_shown:  # what floated under the field left stays with it
+                self._park_callout()
                 self._show_in_row(self._current)
         self._current = row
         if row is None:
@@ -690,7 +703,7 @@ class FormWidget(QWidget):
         super().resizeEvent(event)
         # Labels take at most 40% of a narrow form (wrapping onto two lines), so the value
         # boxes never get pushed out of sight.
-        if self._current is not None and self._callout.isVisible():
+        if self._current is not None and self._callout_shown:
             self._place_callout(self._current)
         width = max(LABEL_MIN_WIDTH, min(self._label_natural, int(event.size().width() * 0.4)))
         if width != self._label_width:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
 
 from ui import keys
 from ui.formview import FormWidget, describe
@@ -286,6 +286,32 @@ def test_the_current_fields_issues_float_under_it_and_go_into_its_row_when_left(
     form.focus_path("patient_zip")
     form.set_field_state("patient_zip", "62704", "", ())  # corrected on a return visit
     assert form.callout_text == "" and not message.isVisibleTo(form)
+
+
+def test_the_callout_coming_and_going_lays_nothing_out(qtbot, form: FormWidget) -> None:
+    """Showing or hiding a child lays its parent out again, here the whole form column, on the
+    key that makes a value valid (often the key that moves on): the callout is parked instead."""
+    from tests.ui.events import EventCounter
+
+    column = form.findChild(QWidget, "formColumn")
+    form.focus_path("patient_zip")
+    form.set_field_state("patient_zip", "6", "", ("Five digits.",))  # sized for this field's box once
+    form.set_field_state("patient_zip", "", "", ())
+    QApplication.processEvents()
+    layouts = EventCounter(QEvent.Type.LayoutRequest).watch(column)
+    for text, issues in (("6", ("Five digits.",)), ("62", ("Five digits.",)), ("62704", ()),
+                         ("6270", ("Five digits.",)), ("62704", ())):
+        form.set_field_state("patient_zip", text, "", issues)
+        QApplication.processEvents()
+        assert form.callout_text == (issues[0] if issues else "")
+    assert layouts.count == 0
+    form.set_field_state("patient_zip", "6", "", ("Five digits.",))
+    callout = form.findChild(QLabel, "fieldCallout")
+    edit = form.line_edit("patient_zip")
+    assert callout.isVisible() and callout.geometry().top() > edit.mapTo(column, edit.rect().bottomLeft()).y() - 2
+    assert column.rect().contains(callout.geometry())  # in sight under the field
+    form.set_field_state("patient_zip", "62704", "", ())
+    assert not column.rect().intersects(callout.geometry()) and callout.text() == ""  # out of sight, empty
 
 
 def test_only_the_keyable_fields_take_input(qtbot, form: FormWidget) -> None:
