@@ -141,7 +141,8 @@ class FieldLineEdit(QLineEdit):
         self.setMaxLength(1_000_000)  # the core decides about length; never cut text here
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress:
+        kind = event.type()
+        if kind == QEvent.Type.KeyPress:
             action = _field_keymap().action_for(event)  # type: ignore[arg-type]
             if action is not None:
                 event.accept()
@@ -149,11 +150,18 @@ class FieldLineEdit(QLineEdit):
                 return True
             if event.key() not in _MODIFIER_KEYS:  # type: ignore[attr-defined]
                 self._form.key_pressed.emit(self.path)
-        elif event.type() == QEvent.Type.ShortcutOverride:
+        elif kind == QEvent.Type.ShortcutOverride:
             # Keep field keys from being taken by QLineEdit's own shortcuts (Ctrl+Ins = copy).
             if _field_keymap().action_for(event) is not None:  # type: ignore[arg-type]
                 event.accept()
                 return True
+        elif kind == QEvent.Type.Polish or kind == QEvent.Type.StyleChange:
+            # Its style sheet fills the whole box (square corners, style.qss), so it is opaque:
+            # a key's echo repaints the box alone, not its row and the six widgets behind it.
+            # Set after the style sheet's polish, which clears it.
+            handled = super().event(event)
+            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+            return handled
         return super().event(event)
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
@@ -193,6 +201,17 @@ class HelpLineWidget(QFrame):
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(200, self.height())
+
+    def event(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Polish or kind == QEvent.Type.StyleChange:
+            # The style sheet fills it (QFrame#helpLine): opaque, so a new help text repaints
+            # the line alone, not the form and the window behind it too. After the style
+            # sheet's polish, which clears it.
+            handled = super().event(event)
+            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+            return handled
+        return super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         super().paintEvent(event)
@@ -279,7 +298,12 @@ class RowFrame(QFrame):
     laid the form out again. The saved mark (a check at the right edge) is painted here rather
     than by a label of its own: every mark of the form changes on every new document, and a
     label more per row was a paint more each time. The colours still come from the style sheet
-    (`qproperty-highlight`, `qproperty-marker` and `qproperty-savedMark` on QFrame#fieldRow).
+    (`qproperty-highlight`, `qproperty-marker`, `qproperty-savedMark` and `qproperty-background`
+    on QFrame#fieldRow).
+
+    It paints its whole rectangle (the background of what holds it, from the style sheet), so
+    it is opaque: a row's repaint does not repaint the form column and the five widgets behind
+    it first (that was half of a row's repaint, and a field change repaints two).
 
     Signals: none.
     """
@@ -292,13 +316,15 @@ class RowFrame(QFrame):
         self.setObjectName("fieldRow")
         self._current = False
         self._saved = False
-        self._colours = {"highlight": QColor("#e8f0fe"), "marker": QColor("#2563eb"), "saved_mark": QColor("#15803d")}
+        self._colours = {"highlight": QColor("#e8f0fe"), "marker": QColor("#2563eb"), "saved_mark": QColor("#15803d"),
+                         "background": QColor("#ffffff")}
         # Where the mark goes: a fixed cell at the row's right edge, so the marks line up.
         self.mark_cell = QSpacerItem(self.MARK_SIZE, self.MARK_SIZE, QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     highlight = colour_property("highlight")
     marker = colour_property("marker")
     savedMark = colour_property("saved_mark")  # noqa: N815 (a Qt property name, set from the style sheet)
+    background = colour_property("background")
 
     @property
     def current(self) -> bool:
@@ -319,27 +345,33 @@ class RowFrame(QFrame):
             self.update(self.mark_cell.geometry())
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and self._saved:
+        kind = event.type()
+        if kind == QEvent.Type.ToolTip and self._saved:
             if self.mark_cell.geometry().contains(event.pos()):  # type: ignore[attr-defined]
                 QToolTip.showText(event.globalPos(), "Saved", self)  # type: ignore[attr-defined]
                 return True
+        elif kind == QEvent.Type.Polish or kind == QEvent.Type.StyleChange:
+            handled = super().event(event)
+            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # after the style sheet's polish, which clears it
+            return handled
         return super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        if self._current or self._saved:
-            painter = QPainter(self)
-            if self._current:
-                painter.fillRect(self.rect(), self._colours["highlight"])
-                painter.fillRect(QRect(0, 0, self.MARKER_WIDTH, self.height()), self._colours["marker"])
-            if self._saved:
-                font = painter.font()
-                font.setBold(True)
-                painter.setFont(font)
-                painter.setPen(self._colours["saved_mark"])
-                painter.drawText(self.mark_cell.geometry(), int(Qt.AlignmentFlag.AlignCenter), SAVED_MARK)
-            painter.end()
-        # Nothing else: the row has no frame or background of its own (style.qss), and asking
-        # the style to draw nothing cost as much as the rest of a row's paint.
+        painter = QPainter(self)
+        if self._current:
+            painter.fillRect(event.rect(), self._colours["highlight"])
+            painter.fillRect(QRect(0, 0, self.MARKER_WIDTH, self.height()), self._colours["marker"])
+        else:
+            painter.fillRect(event.rect(), self._colours["background"])
+        if self._saved:
+            font = painter.font()
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(self._colours["saved_mark"])
+            painter.drawText(self.mark_cell.geometry(), int(Qt.AlignmentFlag.AlignCenter), SAVED_MARK)
+        painter.end()
+        # Nothing else: the row has no frame of its own (style.qss), and asking the style to
+        # draw nothing cost as much as the rest of a row's paint.
 
 
 @dataclass

@@ -20,7 +20,33 @@ FAILED = "failed"
 SAVE_TEXT = {SAVED: "Saved \u2713", SAVING: "Saving\u2026", FAILED: "Not saved!"}
 
 
-class SaveStateLabel(QLabel):
+class _OpaqueLabel(QLabel):
+    """A status bar label that paints its background itself (`qproperty-background`, the
+    status bar's colour): opaque, so a new text repaints the label and not the status bar and
+    the window behind it too (the save state changes twice a field, the counts once)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._colours: dict[str, QColor] = {"background": QColor("#f7f8fa")}
+
+    background = colour_property("background")
+
+    def event(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Polish or kind == QEvent.Type.StyleChange:
+            handled = super().event(event)
+            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # after the style sheet's polish, which clears it
+            return handled
+        return super().event(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), self._colours["background"])
+        painter.end()
+        super().paintEvent(event)
+
+
+class SaveStateLabel(_OpaqueLabel):
     """Whether the last field is saved: "Saved ✓" in green, "Saving…" in grey, "Not saved!" in
     white on red.
 
@@ -39,8 +65,8 @@ class SaveStateLabel(QLabel):
         self.setObjectName("statusSave")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._state = ""
-        self._colours = {SAVED: QColor("#15803d"), SAVING: QColor("#6b7280"), FAILED: QColor("#ffffff"),
-                         "failed_background": QColor("#b42318")}
+        self._colours.update({SAVED: QColor("#15803d"), SAVING: QColor("#6b7280"), FAILED: QColor("#ffffff"),
+                              "failed_background": QColor("#b42318")})
         self._sized = False
 
     savedColor = colour_property(SAVED)  # noqa: N815 (Qt property names, set from the style sheet)
@@ -81,6 +107,7 @@ class SaveStateLabel(QLabel):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
+        painter.fillRect(event.rect(), self._colours["background"])
         if self._state == FAILED:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(Qt.PenStyle.NoPen)
@@ -91,7 +118,7 @@ class SaveStateLabel(QLabel):
         painter.end()
 
 
-class SteadyLabel(QLabel):
+class SteadyLabel(_OpaqueLabel):
     """A label that only ever grows: a new text no wider than the widest so far is painted in
     place, and the status bar is not laid out again for it.
 

@@ -314,6 +314,61 @@ def test_the_callout_coming_and_going_lays_nothing_out(qtbot, form: FormWidget) 
     assert not column.rect().intersects(callout.geometry()) and callout.text() == ""  # out of sight, empty
 
 
+def test_a_keys_echo_repaints_the_box_alone_and_the_rows_around_it_stay_right(qtbot, form: FormWidget) -> None:
+    """The value boxes are opaque: typing repaints the box and nothing behind it, and a row's
+    tint going or coming leaves no stale pixels around its (square) box."""
+    from tests.ui.events import EventCounter
+
+    first, second = "patient_last_name", "patient_first_name"
+    form.focus_path(first)
+    QApplication.processEvents()
+    form.focus_path(second)
+    QApplication.processEvents()
+    edit = form.line_edit(second)
+    row = edit.parentWidget()
+    paints = EventCounter(QEvent.Type.Paint)
+    for widget in (row, form.findChild(QWidget, "formColumn"), form):
+        paints.watch(widget)
+    qtbot.keyClicks(edit, "ANN")
+    QApplication.processEvents()
+    assert edit.text() == "ANN" and paints.count == 0
+
+    # What the screen shows (the window's backing store), not a fresh rendering of it.
+    shot = QApplication.primaryScreen().grabWindow(form.winId()).toImage()
+    tint, white = QColor("#e8f0fe"), QColor("#ffffff")
+    for path, focused in ((first, False), (second, True)):
+        box = form.line_edit(path)
+        corner = box.mapTo(form, QPoint(0, 0))
+        outside = shot.pixelColor(corner.x() - 2, corner.y() - 2)
+        assert outside == (tint if focused else white), path  # the row's background, up to the box
+        assert shot.pixelColor(corner) == QColor("#2563eb" if focused else "#b8bfca"), path  # square
+
+
+def test_moving_on_repaints_the_two_rows_and_the_help_line_not_what_is_behind_them(qtbot, form: FormWidget) -> None:
+    from tests.ui.events import EventCounter
+
+    form.focus_path("patient_last_name")
+    QApplication.processEvents()
+    behind = EventCounter(QEvent.Type.Paint)
+    for widget in (form, form.findChild(QWidget, "formColumn")):
+        behind.watch(widget)
+    rows = EventCounter(QEvent.Type.Paint)
+    for path in ("patient_last_name", "patient_first_name"):
+        rows.watch(form.line_edit(path).parentWidget())
+    help_line = EventCounter(QEvent.Type.Paint).watch(form.help_line)
+    form.focus_path("patient_first_name")
+    QApplication.processEvents()
+    assert behind.count == 0 and rows.count == 2 and help_line.count == 1
+    # Opaque rows paint what they sit on: the form's white, a section box's grey.
+    form.focus_path("lines[1].cpt")
+    QApplication.processEvents()
+    shot = QApplication.primaryScreen().grabWindow(form.winId()).toImage()
+    above = form.paths()[form.paths().index("lines[1].cpt") - 1]  # in the same line, in sight
+    for path, colour in (("patient_first_name", "#ffffff"), (above, "#fbfbfc")):
+        row = form.line_edit(path).parentWidget()
+        assert shot.pixelColor(row.mapTo(form, QPoint(6, 2))) == QColor(colour), path
+
+
 def test_only_the_keyable_fields_take_input(qtbot, form: FormWidget) -> None:
     form.set_keyable(["patient_zip", "billing_npi"])
     assert form.line_edit("patient_zip").isEnabled() and form.line_edit("billing_npi").isEnabled()

@@ -95,3 +95,35 @@ def test_counts_that_change_on_every_field_do_not_lay_the_bar_out_again(qtbot) -
     bar.set_fields_today(7)  # narrower: the label keeps its width, nothing moves
     QApplication.processEvents()
     assert label.width() > size.width() and layouts.count == 1
+
+
+def test_a_new_count_or_save_state_repaints_its_label_alone(qtbot) -> None:
+    """The labels that change on every field paint their own background: the status bar (and
+    the window behind it) are not repainted for them, and what shows is seamless."""
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtWidgets import QApplication
+
+    from tests.ui.events import EventCounter
+
+    bar = StatusBarWidget()
+    qtbot.addWidget(bar)
+    bar.resize(900, 30)
+    bar.show()
+    qtbot.waitExposed(bar)
+    bar.set_fields_today(888)  # as wide as the counts below get: the label keeps its size
+    bar.set_save_state(SAVED)
+    qtbot.wait(50)
+    paints = EventCounter(QEvent.Type.Paint).watch(bar)
+    for count in (99, 100, 101):
+        bar.set_save_state(SAVING)
+        QApplication.processEvents()
+        bar.set_fields_today(count)
+        bar.set_save_state(SAVED)
+        QApplication.processEvents()
+    assert paints.count == 0 and bar.fields_label.text() == "101 fields today"
+    # What the screen shows: the labels' background is the bar's, up to their edges.
+    shot = QApplication.primaryScreen().grabWindow(bar.winId()).toImage()
+    behind = shot.pixelColor(2, bar.height() // 2)
+    for label in (bar.fields_label, bar.save_label):
+        corner = label.mapTo(bar, QPoint(1, 1))
+        assert shot.pixelColor(corner) == behind, label.objectName()
