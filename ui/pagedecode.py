@@ -215,12 +215,25 @@ class _Block(SharedMemory):
             self._buf = None
         mapping, fd = self._mmap, self._fd
         self._mmap, self._fd = None, -1
-        _closer().put((mapping, fd))
+        global _closing_todo
+        jobs = _closer()
+        with _closing_lock:
+            _closing_todo += 1
+        jobs.put((mapping, fd))
 
 
 _closing: queue.SimpleQueue[tuple[object, int]] | None = None
 _closing_lock = threading.Lock()
+_closing_done = threading.Condition(_closing_lock)
+_closing_todo = 0  # blocks handed to the closer that it has not tried yet
 CLOSE_RETRY_S = 1.0
+
+
+def wait_for_page_memory(timeout_s: float = 5.0) -> bool:
+    """Block until the closer has tried every block handed to it so far (shutdown, tests,
+    measurements of memory); False on timeout. Blocks still viewed stay for later."""
+    with _closing_done:
+        return _closing_done.wait_for(lambda: _closing_todo == 0, timeout_s)
 
 
 def _closer() -> queue.SimpleQueue[tuple[object, int]]:
@@ -236,10 +249,13 @@ def _closer() -> queue.SimpleQueue[tuple[object, int]]:
 def _close_blocks(jobs: queue.SimpleQueue[tuple[object, int]]) -> None:
     """Unmap and close what the application let go of. A mapping still exported (a slice of it
     alive in an image) is tried again later: exports only go away, nothing new maps it."""
+    global _closing_todo
     waiting: list[tuple[object, int]] = []
     while True:
+        new = 0
         try:
             waiting.append(jobs.get(timeout=CLOSE_RETRY_S if waiting else None))
+            new = 1
         except queue.Empty:
             pass
         still: list[tuple[object, int]] = []
@@ -253,6 +269,10 @@ def _close_blocks(jobs: queue.SimpleQueue[tuple[object, int]]) -> None:
             if fd >= 0:
                 os.close(fd)
         waiting = still
+        if new:
+            with _closing_done:
+                _closing_todo -= new
+                _closing_done.notify_all()
 
 
 class SharedPixels:

@@ -371,6 +371,7 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
     from PySide6.QtCore import QSettings, qInstallMessageHandler
 
     from ui.app import make_application
+    from ui.pagedecode import wait_for_page_memory
     from ui.runner import wait_for_background
     from workstation.sync import claim_and_pull
 
@@ -412,6 +413,9 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
         _close(widget)
         wait_for_background(30_000)
     gc.collect()
+    # Pages let go of just now are unmapped by the page-memory thread a few milliseconds later
+    # (as wait_for_background waits for the pool above): the figure is the station's memory.
+    wait_for_page_memory()
     measured = {
         "next_on": next_on, "next_off": next_off, "keys": keys, "stalls": stalls, "pages": pages,
         "app_mb": _rss_mb(), "decoder_mb": sum(_rss_mb(pid) for pid in _decoder_pids()),

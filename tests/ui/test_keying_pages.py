@@ -145,12 +145,20 @@ def test_a_pages_memory_is_unmapped_off_the_gui_thread_once_nothing_uses_it(monk
     assert len(bytes(still_used)) == 16  # and reads it
     still_used.release()
     deadline = time.monotonic() + 5
-    while not mapping.closed and time.monotonic() < deadline:
-        time.sleep(0.01)
-    while ("page-memory", fd) not in closed and time.monotonic() < deadline:
+    while not mapping.closed and time.monotonic() < deadline:  # tried again by the closer
         time.sleep(0.01)
     assert mapping.closed and ("page-memory", fd) in closed
     assert all(thread == "page-memory" for thread, _fd in closed)  # never on this (the GUI) thread
+
+
+def test_waiting_for_page_memory_returns_once_let_go_pages_are_unmapped(local: Store, g4_scan: bytes) -> None:
+    sha = _store_page(local, g4_scan)
+    pages = [PageDecoder.shared().prepare(local, sha) for _ in range(3)]
+    mappings = [page.keep._block._mmap for page in pages]
+    del pages
+    gc.collect()
+    assert pagedecode.wait_for_page_memory(5.0)
+    assert all(mapping.closed for mapping in mappings)
 
 
 def test_without_a_decoder_process_pages_are_decoded_on_the_thread(monkeypatch, local: Store, g4_scan: bytes) -> None:
