@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import keys
-from ui.qss import colour_property
+from ui.qss import StaysOpaque, colour_property
 from workstation.templates import FieldSpec, FormTemplate, SectionSpec, parse_path, row_path
 
 SAVED_MARK = "\u2713"  # check mark
@@ -122,11 +122,13 @@ def _width_in_chars(spec: FieldSpec) -> int | None:
     return max(3, length + 1)
 
 
-class FieldLineEdit(QLineEdit):
+class FieldLineEdit(StaysOpaque, QLineEdit):
     """The line edit of one field; knows its path and turns field keys into actions.
 
     Field keys (Enter, Tab, F2..F4, Ctrl+Ins/Del: see ui.keys) are caught in `event()`, before
-    QLineEdit or focus chaining can act on them, and reported to the form.
+    QLineEdit or focus chaining can act on them, and reported to the form. Its style sheet
+    fills the whole box (square corners, style.qss), so it is opaque: a key's echo repaints
+    the box alone, not its row and the six widgets behind it.
 
     Signals: none of its own; the form emits on its behalf (one connection per form, not per
     field).
@@ -155,13 +157,6 @@ class FieldLineEdit(QLineEdit):
             if _field_keymap().action_for(event) is not None:  # type: ignore[arg-type]
                 event.accept()
                 return True
-        elif kind == QEvent.Type.Polish or kind == QEvent.Type.StyleChange:
-            # Its style sheet fills the whole box (square corners, style.qss), so it is opaque:
-            # a key's echo repaints the box alone, not its row and the six widgets behind it.
-            # Set after the style sheet's polish, which clears it.
-            handled = super().event(event)
-            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-            return handled
         return super().event(event)
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
@@ -170,12 +165,13 @@ class FieldLineEdit(QLineEdit):
             self._form._on_edit_focused(self)
 
 
-class HelpLineWidget(QFrame):
+class HelpLineWidget(StaysOpaque, QFrame):
     """The help line under the form: up to two lines of wrapped text in a fixed height.
 
     Painted here rather than by a word-wrapped QLabel: a QLabel's new text makes the form's
     layout ask it for its height again, and the whole form is laid out and painted on every
-    field change. This one only repaints itself.
+    field change. This one only repaints itself; the style sheet fills it (QFrame#helpLine), so
+    it is opaque and the form behind it is not repainted either.
 
     Signals: none.
     """
@@ -201,17 +197,6 @@ class HelpLineWidget(QFrame):
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(200, self.height())
-
-    def event(self, event: QEvent) -> bool:
-        kind = event.type()
-        if kind == QEvent.Type.Polish or kind == QEvent.Type.StyleChange:
-            # The style sheet fills it (QFrame#helpLine): opaque, so a new help text repaints
-            # the line alone, not the form and the window behind it too. After the style
-            # sheet's polish, which clears it.
-            handled = super().event(event)
-            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-            return handled
-        return super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         super().paintEvent(event)
@@ -289,7 +274,7 @@ class RowLabel(QWidget):
         painter.end()
 
 
-class RowFrame(QFrame):
+class RowFrame(StaysOpaque, QFrame):
     """One field's row; the current row paints its own highlight, every row its saved mark.
 
     The highlight (a tinted background and a bar at the left edge) is painted here rather than
@@ -345,15 +330,10 @@ class RowFrame(QFrame):
             self.update(self.mark_cell.geometry())
 
     def event(self, event: QEvent) -> bool:
-        kind = event.type()
-        if kind == QEvent.Type.ToolTip and self._saved:
+        if event.type() == QEvent.Type.ToolTip and self._saved:
             if self.mark_cell.geometry().contains(event.pos()):  # type: ignore[attr-defined]
                 QToolTip.showText(event.globalPos(), "Saved", self)  # type: ignore[attr-defined]
                 return True
-        elif kind == QEvent.Type.Polish or kind == QEvent.Type.StyleChange:
-            handled = super().event(event)
-            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # after the style sheet's polish, which clears it
-            return handled
         return super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Property
+from PySide6.QtCore import Property, QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
@@ -30,3 +30,19 @@ def colour_property(key: str) -> Property:
         widget.update()
 
     return Property(QColor, get, put)
+
+
+class StaysOpaque:
+    """Mixin (before the Qt class) for a styled widget that paints all of its rectangle: it is
+    opaque (WA_OpaquePaintEvent), so its repaint does not repaint the widgets behind it first.
+
+    A style sheet's polish clears the attribute; it is set again after every polish and style
+    change."""
+
+    def event(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Polish or kind == QEvent.Type.StyleChange:
+            handled: bool = super().event(event)  # type: ignore[misc]
+            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # type: ignore[attr-defined]
+            return handled
+        return super().event(event)  # type: ignore[misc, no-any-return]

@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from ui.qss import colour_property, set_style_property
+from ui.qss import StaysOpaque, colour_property, set_style_property
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
 
@@ -20,7 +20,7 @@ FAILED = "failed"
 SAVE_TEXT = {SAVED: "Saved \u2713", SAVING: "Saving\u2026", FAILED: "Not saved!"}
 
 
-class _OpaqueLabel(QLabel):
+class _OpaqueLabel(StaysOpaque, QLabel):
     """A status bar label that paints its background itself (`qproperty-background`, the
     status bar's colour): opaque, so a new text repaints the label and not the status bar and
     the window behind it too (the save state changes twice a field, the counts once)."""
@@ -30,14 +30,6 @@ class _OpaqueLabel(QLabel):
         self._colours: dict[str, QColor] = {"background": QColor("#f7f8fa")}
 
     background = colour_property("background")
-
-    def event(self, event: QEvent) -> bool:
-        kind = event.type()
-        if kind == QEvent.Type.Polish or kind == QEvent.Type.StyleChange:
-            handled = super().event(event)
-            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # after the style sheet's polish, which clears it
-            return handled
-        return super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)

@@ -344,6 +344,15 @@ def test_a_keys_echo_repaints_the_box_alone_and_the_rows_around_it_stay_right(qt
         assert shot.pixelColor(corner) == QColor("#2563eb" if focused else "#b8bfca"), path  # square
 
 
+def test_value_boxes_stay_opaque_when_restyled(qtbot, form: FormWidget) -> None:
+    """A style sheet's polish clears WA_OpaquePaintEvent: it is set again after each."""
+    edit = form.line_edit("patient_zip")
+    assert edit.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+    edit.setStyleSheet("QLineEdit { color: #111111; }")  # re-polished: a style change
+    assert edit.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+    assert form.help_line.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+
 def test_moving_on_repaints_the_two_rows_and_the_help_line_not_what_is_behind_them(qtbot, form: FormWidget) -> None:
     from tests.ui.events import EventCounter
 
