@@ -157,6 +157,8 @@ class KeyingWidget(QWidget):
         self.form.field_focused.connect(self._on_form_field_focused)
         self.page_view.fit_width_changed.connect(self._on_page_view_fit_width_changed)
         self._actions: list[QAction] = list(keys.make_actions(self, self._page_handlers()).values())
+        # The keyer's figures (fields today, keys/h) are shown once a second, not on every field
+        # left: a count a second late goes unnoticed, and moving on is lighter by a status update.
         self._figures_timer = QTimer(self)
         self._figures_timer.setInterval(1000)
         self._figures_timer.timeout.connect(self._show_figures)
@@ -476,7 +478,6 @@ class KeyingWidget(QWidget):
             self._finish_document()
             return
         self._show_current()
-        self._show_figures()
 
     def _refresh_field(self, path: str) -> None:
         if not self.form.has_path(path):

@@ -200,6 +200,19 @@ def test_a_full_fixed_length_field_moves_on_by_itself_with_the_fields_case(qtbot
     assert widget.session.path == "zip"
 
 
+def test_the_keyers_figures_follow_within_a_second_not_on_the_key(qtbot, station: DemoStation) -> None:
+    """Fields today (and keys/h) are shown once a second: a field change does not update the
+    status bar, and the count is there a second later."""
+    widget = open_keying(qtbot, station)
+    truth = truth_of(station, "REBATES-DEMO", widget)
+    label = widget.status.fields_label
+    qtbot.waitUntil(lambda: label.text() == "0 fields today", timeout=3000)
+    key_until(qtbot, widget, truth, "state")
+    keyed = widget.session.paths().index("state")
+    assert label.text() == "0 fields today"  # not on the keys themselves
+    qtbot.waitUntil(lambda: label.text() == f"{keyed} fields today", timeout=1500)
+
+
 def test_the_next_fields_snippet_is_made_while_the_keyer_types(qtbot, station: DemoStation) -> None:
     widget = open_keying(qtbot, station)
     truth = truth_of(station, "REBATES-DEMO", widget)
