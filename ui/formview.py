@@ -39,6 +39,7 @@ SAVED_MARK = "\u2713"  # check mark
 LABEL_MIN_WIDTH = 110
 FLAG_TEXT = {"illegible": "ILLEGIBLE", "blank": "BLANK"}
 CALLOUT_PARKED = QPoint(-10_000, -10_000)  # where the field callout waits, out of sight, when empty
+CALLOUT_MIN_WIDTH = 300  # the callout under a narrow box is still this wide
 _FIELD_KEYMAP: keys.KeyMap | None = None
 _MODIFIER_KEYS = frozenset(
     int(k) for k in (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr, Qt.Key.Key_CapsLock)
@@ -446,7 +447,7 @@ class FormWidget(QWidget):
         self._callout.setTextFormat(Qt.TextFormat.PlainText)
         self._callout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self._callout.ensurePolished()  # styled now, not on the first key press that shows it
-        self._callout.setFixedSize(300, self._callout.minimumSizeHint().height())
+        self._callout.setFixedSize(CALLOUT_MIN_WIDTH, self._callout.minimumSizeHint().height())
         self._callout_shown = False
         self._park_callout()
 
@@ -571,14 +572,14 @@ class FormWidget(QWidget):
         self._callout.move(CALLOUT_PARKED)
 
     def _place_callout(self, row: _FieldRow) -> None:
-        """Just under the field's box, as wide as the box (at least 300 px), over the next row."""
+        """Just under the field's box, as wide as the box (at least CALLOUT_MIN_WIDTH), over the next row."""
         corner = row.edit.mapTo(self._column, QPoint(0, row.edit.height()))
-        width = max(300, row.edit.width())
+        width = max(CALLOUT_MIN_WIDTH, row.edit.width())
         width = max(120, min(width, self._column.width() - corner.x() - 8))
         height = self._callout.heightForWidth(width) if self._callout.hasHeightForWidth() else self._callout.sizeHint().height()
         height = max(height, self._callout.minimumSizeHint().height())
         # A fixed size: new text then repaints the callout and nothing else (no layout pass);
-        # a new size lays the column out once (most fields' callouts are 300 px wide).
+        # a new size lays the column out once (most fields' callouts are CALLOUT_MIN_WIDTH wide).
         if self._callout.size() != QSize(width, height):
             self._callout.setFixedSize(width, height)
         self._callout.move(corner.x(), corner.y() + 1)

@@ -331,7 +331,8 @@ class KeyingWidget(QWidget):
         if self._closed or session.unit_finished or not self._shown_sha:
             return
         following = session.next_path()
-        zone = session.field(following).zone if following is not None else None
+        # The zone alone (the template's), not the whole state of the field.
+        zone = session.template.zone(following) if following is not None else None
         if zone is not None and zone.page == self._page_no:
             self.snippet.prepare(zone)
 
