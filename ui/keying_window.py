@@ -238,7 +238,11 @@ class KeyingWidget(QWidget):
 
     def _prefetch(self) -> None:
         """Decode the current document's other pages and the next documents' pages (once the
-        view is shown: only then is the width known that pages are decoded for)."""
+        view is shown: only then is the width known that pages are decoded for).
+
+        The cache lets go of all but those and the previous document's pages first: a page
+        let go of before the request gives the decoder its block to write the next page into
+        (ui.pagedecode), where memory new to the process costs far more."""
         if not self.isVisible():
             return
         session = self.session
@@ -246,6 +250,8 @@ class KeyingWidget(QWidget):
         wanted = list(session.document.page_shas)
         for info in session.documents[index + 1:index + 1 + PREFETCH_DOCUMENTS]:
             wanted.extend(info.page_shas)
+        previous = session.documents[index - 1].page_shas if index > 0 else ()
+        self.pages.retain([*previous, *wanted])
         self._remember_display_width()
         self.pages.prefetch(wanted)
 

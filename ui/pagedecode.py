@@ -7,18 +7,29 @@ of its own the work runs on the other core, at a lower priority (`yield_to_the_a
 the GUI thread never waits for it; the pixels (full size plus the smaller levels) are written
 into one shared-memory block that the keying view wraps in QImages without copying.
 
+Blocks are used again. A block the keying view no longer reads (no image views it) is handed
+back to the decoder with the next request, and the decoder writes a later page into it. A new
+block is memory new to both processes: in the keying benchmark, writing a G4 page (15 MB with
+its levels) into a new block took the decoder 30-100 ms, most of it in the kernel getting and
+clearing the memory, and 3-8 ms into a block used before; the application also no longer maps,
+unmaps and frees a block per page. The decoder keeps every block it made open until it gives
+it up (`SPARE_BLOCKS`); the application keeps its mapping of a block it handed back, so a page
+written there again is drawn with no new mapping.
+
 This module imports no Qt (the decoder process loads only Pillow, SQLAlchemy and the core).
-`render` runs in the decoder process; `attach` runs in the application.
+`render` runs in the decoder process; `SharedPixels` (and what it calls) in the application.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
 
@@ -37,6 +48,13 @@ LEVELS = ((0.5, 2), (0.25, 4))
 
 # A display level is resampled from a level at least this many times wider than it (see render).
 DISPLAY_SOURCE_GAP = 1.5
+
+# How many blocks let go of by the keying view wait to be written into again; more are given up.
+# A page leaves the cache as the next one is decoded, so one or two are enough to keep up.
+SPARE_BLOCKS = 2
+# A spare block is used for a page needing at least this share of its size (pages differ in size;
+# a small page does not hold a large block).
+SPARE_FILL = 0.5
 
 # How far below normal the decoder runs on Linux and macOS (Windows: "below normal").
 DECODER_NICENESS = 10
@@ -58,6 +76,7 @@ class SharedPage:
     height: int = 0
     levels: tuple[tuple[float, int, int, int, int], ...] = ()  # (scale, width, height, offset, bytes a pixel)
     error: str = ""
+    retired: tuple[str, ...] = ()  # spare blocks the decoder gave up: the application closes its mapping
 
 
 def _store(url: str) -> Store:
@@ -71,6 +90,7 @@ def watch_parent() -> None:
     """Decoder process initialiser: end this process as soon as the application is gone (a crash
     or a kill never leaves a decoder behind), and give way to it (`yield_to_the_application`)."""
     yield_to_the_application()
+    keep_freed_memory()
     parent = multiprocessing.parent_process()
     if parent is None:
         return
@@ -82,6 +102,25 @@ def watch_parent() -> None:
     threading.Thread(target=wait_and_exit, name="parent-watch", daemon=True).start()
 
 
+def keep_freed_memory(linux: bool = sys.platform.startswith("linux")) -> bool:
+    """Decoder process: keep the memory of a page's images for the next page's (glibc).
+
+    A G4 page's decoding and levels go through 25 MB of images. glibc maps large ones from the
+    kernel and hands them back when freed, so each page faulted 1,800-6,500 new 4 KB pages in,
+    at 15-20 microseconds each on a virtual machine whose host backs memory only when touched.
+    Taken from and freed back into the heap instead, after the first pages none are new.
+    False where this is not glibc (elsewhere the allocator is left as it is)."""
+    if not linux:
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        # M_MMAP_THRESHOLD (-3): blocks up to 32 MB (glibc's most) come from the heap;
+        # M_TRIM_THRESHOLD (-1): freed heap is kept up to 256 MB before any is given back.
+        return bool(libc.mallopt(-3, 32 << 20)) and bool(libc.mallopt(-1, 256 << 20))
+    except (OSError, AttributeError):  # no glibc (musl, a static build)
+        return False
+
+
 def yield_to_the_application() -> None:
     """Run this process below normal priority.
 
@@ -91,8 +130,6 @@ def yield_to_the_application() -> None:
     opens, and the station has two cores or fewer), the GUI thread should get it."""
     try:
         if sys.platform == "win32":
-            import ctypes
-
             below_normal = 0x00004000  # BELOW_NORMAL_PRIORITY_CLASS
             kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
             if not kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), below_normal):
@@ -108,22 +145,24 @@ def warm_up() -> bool:
     return True
 
 
-def render(local_url: str, sha256: str, display_width: int = 0, attached: tuple[str, ...] = ()) -> SharedPage:
+def render(local_url: str, sha256: str, display_width: int = 0, spare: tuple[str, ...] = (),
+           closed: tuple[str, ...] = ()) -> SharedPage:
     """Decoder process: read a page image from the local store, decode it, make the levels and
-    write them all into a new shared-memory block (left for the application to unlink).
+    write them all into a shared-memory block, a spare one where one fits, else a new one.
 
     `display_width` adds a level exactly that wide: the page as the view shows it fitted to its
-    width, so drawing it needs no scaling. `attached` names blocks the application has opened
-    since the last call (see `_let_go`)."""
-    _release(attached)
+    width, so drawing it needs no scaling. `spare` names blocks the application has let go of
+    since the last call (nothing reads them any more), `closed` blocks it has closed for good."""
+    unknown = _take_back(spare, closed)
     try:
         with _store(local_url).session() as s:
             row = s.execute(select(m.Image.data, m.Image.media_type).where(m.Image.sha256 == sha256)).first()
         if row is None:
-            return SharedPage(error=f"The page image {sha256[:12]} is not on this station.")
+            missing = f"The page image {sha256[:12]} is not on this station."
+            return SharedPage(error=missing, retired=unknown + _give_up_spares())
         page = decode_page(row.data, row.media_type)
     except ImageError as exc:
-        return SharedPage(error=exc.message)
+        return SharedPage(error=exc.message, retired=unknown + _give_up_spares())
     full = Image.frombuffer("L", (page.width, page.height), page.pixels, "raw", "L", 0, 1)
     parts: list[bytes | memoryview] = [memoryview(page.pixels)]
     levels: list[tuple[float, int, int, int, int]] = []
@@ -147,17 +186,68 @@ def render(local_url: str, sha256: str, display_width: int = 0, attached: tuple[
         levels.append((level.width / page.width, level.width, level.height, offset, depth))
         parts.append(data)
         offset += len(data)
-    block = SharedMemory(create=True, size=offset)
+    block = _block_for(offset)
     try:
         _fill(block, parts)
-        name = block.name
-    finally:
-        _let_go(block)
-    return SharedPage(name, page.width, page.height, tuple(levels))
+    except BaseException:
+        _spare.append(block.name)  # nobody reads it: still good for the next page
+        raise
+    return SharedPage(block.name, page.width, page.height, tuple(levels), retired=unknown + _give_up_spares())
+
+
+# In the decoder process: every block made here and not given up (a block on Windows lives only
+# while a handle is open, and a spare one is written again), and which of them are spare, oldest first.
+_made: dict[str, SharedMemory] = {}
+_spare: list[str] = []
+
+
+def retire(names: tuple[str, ...]) -> None:
+    """Decoder process: close blocks the application has closed for good."""
+    for name in names:
+        block = _made.pop(name, None)
+        if block is not None:
+            block.close()
+        if name in _spare:
+            _spare.remove(name)
+
+
+def blocks_held() -> tuple[str, ...]:
+    """Decoder process: the names of the blocks it holds open (tests, diagnostics)."""
+    return tuple(_made)
+
+
+def _take_back(spare: tuple[str, ...], closed: tuple[str, ...]) -> tuple[str, ...]:
+    """Note the blocks the application let go of; the names of any not made here (another
+    decoder's), for it to close its mapping."""
+    retire(closed)
+    _spare.extend(name for name in spare if name in _made and name not in _spare)
+    return tuple(name for name in spare if name not in _made)
+
+
+def _block_for(size: int) -> SharedMemory:
+    """The smallest spare block that holds `size` bytes and is not far too large, else a new one."""
+    fitting = [name for name in _spare if size <= _made[name].size and size >= _made[name].size * SPARE_FILL]
+    if fitting:
+        name = min(fitting, key=lambda name: _made[name].size)
+        _spare.remove(name)
+        return _made[name]
+    block = SharedMemory(create=True, size=size)
+    _made[block.name] = block
+    return block
+
+
+def _give_up_spares() -> tuple[str, ...]:
+    """Close the oldest spare blocks beyond SPARE_BLOCKS; the names, for the application to close."""
+    retired = []
+    while len(_spare) > SPARE_BLOCKS:
+        name = _spare.pop(0)
+        _made.pop(name).close()
+        retired.append(name)
+    return tuple(retired)
 
 
 def _fill(block: SharedMemory, parts: list[bytes | memoryview], linux: bool = sys.platform.startswith("linux")) -> None:
-    """Write the parts one after the other into a new block.
+    """Write the parts one after the other into a block, from its start.
 
     On Linux through the block's file: the kernel copies into its pages in bulk, where a copy
     through the mapping stops at a page fault every 4 KB (a page with its levels is 15 MB, and
@@ -176,26 +266,6 @@ def _fill(block: SharedMemory, parts: list[bytes | memoryview], linux: bool = sy
         position += len(view)
 
 
-_held: dict[str, SharedMemory] = {}
-
-
-def _let_go(block: SharedMemory, windows: bool = sys.platform == "win32") -> None:
-    """Decoder process: close this process's handle on a block it made. Elsewhere the name
-    lasts until the application unlinks it; on Windows a block with no open handle is gone at
-    once, so it stays open until the application says it has opened it (the next call)."""
-    if not windows:
-        block.close()
-        return
-    _held[block.name] = block
-
-
-def _release(names: tuple[str, ...]) -> None:
-    for name in names:
-        block = _held.pop(name, None)
-        if block is not None:
-            block.close()
-
-
 class _Block(SharedMemory):
     """A block whose finaliser never raises: one still exported at exit is simply left."""
 
@@ -205,14 +275,24 @@ class _Block(SharedMemory):
         except (BufferError, OSError):
             pass
 
+    def release_view(self) -> None:
+        """Let go of this process's view of the block; BufferError while a slice of it is still
+        exported (an image reads it), and then nothing changed."""
+        if self._buf is not None:
+            self._buf.release()
+            self._buf = None
+
+    def view_again(self) -> None:
+        """A spare block written again by the decoder: view the same mapping once more."""
+        if self._buf is None:
+            self._buf = memoryview(self._mmap)
+
     def close_in_background(self) -> None:
         """Let go of this process's view of the block now (BufferError while it is exported);
         unmap it and close its file on the closer thread. That is what frees a page's memory,
         and it took the GUI thread 3 ms (munmap and the last close) whenever a page left the
         cache; both let go of the GIL."""
-        if self._buf is not None:
-            self._buf.release()
-            self._buf = None
+        self.release_view()
         mapping, fd = self._mmap, self._fd
         self._mmap, self._fd = None, -1
         global _closing_todo
@@ -269,6 +349,8 @@ def _close_blocks(jobs: queue.SimpleQueue[tuple[object, int]]) -> None:
             if fd >= 0:
                 os.close(fd)
         waiting = still
+        if _spares.on_closed is not None:
+            _spares.on_closed()  # here, where no lock of ours or the pool's is held
         if new:
             with _closing_done:
                 _closing_todo -= new
@@ -276,35 +358,139 @@ def _close_blocks(jobs: queue.SimpleQueue[tuple[object, int]]) -> None:
 
 
 class SharedPixels:
-    """The application's mapping of one block: attached, unlinked at once (the memory lives
-    while mapped), closed when the last image using it is gone."""
+    """The application's mapping of one block: attached (unlinked at once, the memory lives while
+    mapped) or, for a spare block the decoder wrote again, the mapping it already had.
+
+    Handed back as spare when the last image using it is gone. Images are made from `view`s
+    only, never from a slice of one: PySide's QImage keeps a reference to the view it reads
+    (and no buffer export), so a view referenced from nowhere but here is read by nothing."""
 
     def __init__(self, name: str) -> None:
-        self._block = _Block(name=name)
-        if sys.platform != "win32":
-            self._block.unlink()  # nobody else opens it again; freed once unmapped
-        self.buffer = self._block.buf
+        block = _spares.take(name)
+        if block is None:
+            block = _Block(name=name)
+            if sys.platform != "win32":
+                block.unlink()  # nobody else opens it again; freed once unmapped and given up
+        else:
+            block.view_again()
+        self._block = block
+        self._views: list[memoryview] = []
 
     def view(self, offset: int, size: int) -> memoryview:
-        return self.buffer[offset:offset + size]
+        view = self._block.buf[offset:offset + size]
+        self._views.append(view)
+        return view
 
     def __del__(self) -> None:
-        _close(self._block)
+        _let_go(self._block, self._views)
 
 
-_lingering: list[_Block] = []
+def _read_elsewhere(views: list[memoryview]) -> bool:
+    """Whether anything but this list still holds one of the views (an image, a page)."""
+    return any(sys.getrefcount(views[index]) > 2 for index in range(len(views)))  # the list, the argument
 
 
-def _close(block: _Block) -> None:
-    """Let go of a block (unmapped in the background); one whose view is still exported is
-    retried with the next."""
-    for old in list(_lingering):
-        try:
-            old.close_in_background()
-        except BufferError:
-            continue
-        _lingering.remove(old)
-    try:
+class _SpareBlocks:
+    """The application's side of reusing blocks; any thread (pages are let go of on the GUI
+    thread and wrapped on pool threads).
+
+    A block nothing views any more is `put` here. The next request hands it to the decoder
+    (`lend`), which may write a page into it and send its name back (`take`, in SharedPixels),
+    or give it up (`forget`). Beyond SPARE_BLOCKS not yet handed over, a block is closed here
+    at once, and the decoder is told to close its side then (`on_closed`) or with the next
+    request, so a closed unit's pages do not stay in memory."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, _Block] = {}  # let go of, not yet handed to the decoder
+        self._lent: dict[str, _Block] = {}  # handed to the decoder, which may write it again
+        self._closed: list[str] = []  # closed here, still open in the decoder
+        # Called on the page-memory thread after it closed blocks: the decoder should close
+        # those closed here (`take_closed`) as well.
+        self.on_closed: Callable[[], None] | None = None
+
+    def put(self, block: _Block) -> None:
+        with self._lock:
+            if len(self._waiting) < SPARE_BLOCKS:
+                self._waiting[block.name] = block
+                return
+            self._closed.append(block.name)
         block.close_in_background()
-    except BufferError:
-        _lingering.append(block)
+
+    def lend(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """For the next request to the decoder: (spare blocks, blocks closed here)."""
+        with self._lock:
+            spare, closed = tuple(self._waiting), tuple(self._closed)
+            self._lent.update(self._waiting)
+            self._waiting.clear()
+            self._closed.clear()
+        return spare, closed
+
+    def take_closed(self) -> tuple[str, ...]:
+        """The blocks closed here, for the decoder to close (`retire`)."""
+        with self._lock:
+            closed, self._closed = tuple(self._closed), []
+        return closed
+
+    def take(self, name: str) -> _Block | None:
+        with self._lock:
+            return self._lent.pop(name, None)
+
+    def forget(self, names: tuple[str, ...]) -> None:
+        """Blocks the decoder gave up: close them here too."""
+        with self._lock:
+            blocks = [self._lent.pop(name) for name in names if name in self._lent]
+        for block in blocks:
+            block.close_in_background()
+
+    def drop(self) -> None:
+        """The decoder is gone (and its blocks with it): close every spare block."""
+        with self._lock:
+            blocks = [*self._waiting.values(), *self._lent.values()]
+            self._waiting.clear()
+            self._lent.clear()
+            self._closed.clear()
+        for block in blocks:
+            block.close_in_background()
+
+
+_spares = _SpareBlocks()
+lend_spare_blocks = _spares.lend
+forget_spare_blocks = _spares.forget
+drop_spare_blocks = _spares.drop
+closed_spare_blocks = _spares.take_closed
+
+
+def when_blocks_closed(callback: Callable[[], None] | None) -> None:
+    """Have `callback` called (on the page-memory thread) after blocks were closed here."""
+    _spares.on_closed = callback
+
+
+def blocks_closed_callback() -> Callable[[], None] | None:
+    return _spares.on_closed
+
+_lingering: list[tuple[_Block, list[memoryview]]] = []
+
+
+def _let_go(block: _Block, views: list[memoryview]) -> None:
+    """A page's block nothing should read any more: spare once no image reads it; one still
+    read is tried again with the next."""
+    for old in list(_lingering):
+        if _hand_back(*old):
+            _lingering.remove(old)
+    if not _hand_back(block, views):
+        _lingering.append((block, views))
+
+
+def _hand_back(block: _Block, views: list[memoryview]) -> bool:
+    if _read_elsewhere(views):
+        return False
+    for view in views:
+        view.release()
+    views.clear()
+    try:
+        block.release_view()
+    except BufferError:  # exported some other way than `view`: wait for that to go too
+        return False
+    _spares.put(block)
+    return True

@@ -59,7 +59,6 @@ class PageDecoder:
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
         self._broken = False
-        self._attached: list[str] = []  # blocks opened here, for the decoder to let go of
 
     @classmethod
     def shared(cls) -> "PageDecoder":
@@ -67,6 +66,8 @@ class PageDecoder:
             if cls._instance is None:
                 cls._instance = cls()
                 atexit.register(cls._instance.shutdown)
+                # The application's decoder: blocks closed here are closed there at once.
+                pagedecode.when_blocks_closed(cls._instance._retire_closed)
             return cls._instance
 
     def start(self) -> None:
@@ -90,24 +91,34 @@ class PageDecoder:
         executor = self._executor
         if executor is None:
             return load_prepared(local, sha256)
-        with self._lock:
-            attached, self._attached = tuple(self._attached), []
+        spare, retire = pagedecode.lend_spare_blocks()
         try:
-            shared = executor.submit(pagedecode.render, local.url, sha256, display_width, attached).result()
+            shared = executor.submit(pagedecode.render, local.url, sha256, display_width, spare, retire).result()
         except BrokenProcessPool:
             log.warning("the page decoder process died; pages are decoded on threads from now on")
             with self._lock:
                 self._broken = True
                 self._executor = None
+            pagedecode.drop_spare_blocks()
             return load_prepared(local, sha256)
+        pagedecode.forget_spare_blocks(shared.retired)
         if shared.error:
             raise ImageError(shared.error, "Press F8 to report it; the form still works.")
-        page = PreparedPage.from_shared(shared)
-        with self._lock:
-            self._attached.append(shared.name)
-        return page
+        return PreparedPage.from_shared(shared)
+
+    def _retire_closed(self) -> None:
+        """Blocks closed here are closed in the decoder too, which frees their memory."""
+        executor, closed = self._executor, pagedecode.closed_spare_blocks()
+        if executor is None or not closed:
+            return
+        try:
+            executor.submit(pagedecode.retire, closed)
+        except RuntimeError:  # shut down, or died (BrokenProcessPool): its blocks went with it
+            pass
 
     def shutdown(self) -> None:
+        if pagedecode.blocks_closed_callback() == self._retire_closed:
+            pagedecode.when_blocks_closed(None)
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
@@ -188,6 +199,13 @@ class PageCacheModel(QObject):
 
     def clear(self) -> None:
         self._pages.clear()
+
+    def retain(self, sha256s: Iterable[str]) -> None:
+        """Let go of every cached page but these, now (a block let go of before the next
+        request goes with it to the decoder to be written again, see ui.pagedecode)."""
+        keep = set(sha256s)
+        for sha in [sha for sha in self._pages if sha not in keep]:
+            del self._pages[sha]
 
     def _keep(self, sha256: str, page: PreparedPage) -> None:
         self._pages[sha256] = page

@@ -88,6 +88,26 @@ def test_a_two_page_form_shows_the_page_of_the_current_field(qtbot, station: Dem
     assert widget.session.path == "recommend" and current_edit(widget).hasFocus()
 
 
+def test_the_page_cache_keeps_the_previous_current_and_next_documents_only(
+        qtbot, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A page two documents back is let go of when a document opens, before the next request:
+    its block goes to the decoder to be written again (memory new to the process cost more)."""
+    station = demo_station(tmp_path_factory.getbasetemp() / "keying-demo-cache", tmp_path / "ws5", documents=5)
+    try:
+        widget = open_keying(qtbot, station)
+        documents = widget.session.documents
+        for _ in range(2):
+            key_document(qtbot, widget, truth_of(station, "REBATES-DEMO", widget))
+        assert widget.session.doc_index == 2
+        shas = [info.page_shas[0] for info in documents]
+        qtbot.waitUntil(lambda: all(widget.pages.page(sha) is not None for sha in shas[2:]), timeout=20_000)
+        assert widget.pages.page(shas[0]) is None  # two back: let go of
+        assert widget.pages.page(shas[1]) is not None  # the previous one stays for a look back
+        widget.close_session()
+    finally:
+        station.close()
+
+
 class _PaintWatch(QObject):
     """Calls `seen()` at every paint of the widgets it is installed on, keeping what it returns."""
 
