@@ -56,6 +56,12 @@ SPARE_BLOCKS = 2
 # a small page does not hold a large block).
 SPARE_FILL = 0.5
 
+# Blocks the decoder makes when it starts (`warm_up`): the keying view's cache (the previous,
+# current and next two documents) and a page under way, each large enough for an A4 or Letter
+# page at 300 dpi with its levels and a display level up to 1,000 pixels wide (17.4 MB).
+WARM_BLOCKS = 4
+WARM_BLOCK_BYTES = 18 << 20
+
 # How far below normal the decoder runs on Linux and macOS (Windows: "below normal").
 DECODER_NICENESS = 10
 
@@ -140,8 +146,27 @@ def yield_to_the_application() -> None:
         log.warning("the page decoder could not lower its priority: %s", exc)
 
 
-def warm_up() -> bool:
-    """Import what decoding needs, so the first page is not slow (runs in the decoder)."""
+def warm_up(linux: bool = sys.platform.startswith("linux")) -> bool:
+    """Decoder process, when it starts (the keyer's home shows; importing this module imported
+    what decoding needs): make the first blocks, so the first documents keyed do not wait.
+
+    A block is memory new to the process; made while a unit is keyed, each of the first few
+    cost the decoder 30-100 ms on a virtual machine whose host backs memory only when touched,
+    more than a fast keyer takes for a document. Made here, nobody waits. Linux only (on
+    tmpfs, `posix_fallocate` gets a block's memory without writing it). True once done."""
+    if not linux:
+        return True
+    for _ in range(WARM_BLOCKS - len(_fresh)):
+        block = SharedMemory(create=True, size=WARM_BLOCK_BYTES)
+        try:
+            os.posix_fallocate(block._fd, 0, WARM_BLOCK_BYTES)  # type: ignore[attr-defined]
+        except OSError as exc:  # /dev/shm is small here (a container): pages get blocks as they come
+            log.info("the page decoder made %d blocks ahead: %s", len(_fresh), exc)
+            block.close()
+            block.unlink()
+            break
+        _made[block.name] = block
+        _fresh.append(block.name)
     return True
 
 
@@ -186,11 +211,11 @@ def render(local_url: str, sha256: str, display_width: int = 0, spare: tuple[str
         levels.append((level.width / page.width, level.width, level.height, offset, depth))
         parts.append(data)
         offset += len(data)
-    block = _block_for(offset)
+    block, pool = _block_for(offset)
     try:
         _fill(block, parts)
     except BaseException:
-        _spare.append(block.name)  # nobody reads it: still good for the next page
+        pool.append(block.name)  # nobody reads it: still good for the next page
         raise
     return SharedPage(block.name, page.width, page.height, tuple(levels), retired=unknown + _give_up_spares())
 
@@ -199,6 +224,7 @@ def render(local_url: str, sha256: str, display_width: int = 0, spare: tuple[str
 # while a handle is open, and a spare one is written again), and which of them are spare, oldest first.
 _made: dict[str, SharedMemory] = {}
 _spare: list[str] = []
+_fresh: list[str] = []  # made ahead by warm_up, never written, unknown to the application
 
 
 def retire(names: tuple[str, ...]) -> None:
@@ -224,16 +250,28 @@ def _take_back(spare: tuple[str, ...], closed: tuple[str, ...]) -> tuple[str, ..
     return tuple(name for name in spare if name not in _made)
 
 
-def _block_for(size: int) -> SharedMemory:
-    """The smallest spare block that holds `size` bytes and is not far too large, else a new one."""
-    fitting = [name for name in _spare if size <= _made[name].size and size >= _made[name].size * SPARE_FILL]
-    if fitting:
-        name = min(fitting, key=lambda name: _made[name].size)
-        _spare.remove(name)
-        return _made[name]
+def _block_for(size: int) -> tuple[SharedMemory, list[str]]:
+    """The smallest spare block that holds `size` bytes and is not far too large, else one made
+    ahead (`warm_up`), else a new one; with the list to put it back in if writing it fails (a
+    new one counts as made ahead: the application has not seen it). Blocks made ahead that do
+    not fit a page are given up: this station's pages are of another size."""
+    for pool in (_spare, _fresh):
+        fitting = [name for name in pool if _fits(size, _made[name].size)]
+        if fitting:
+            name = min(fitting, key=lambda name: _made[name].size)
+            pool.remove(name)
+            return _made[name], pool
+    while _fresh:
+        unused = _made.pop(_fresh.pop())
+        unused.close()
+        unused.unlink()  # the application never saw it
     block = SharedMemory(create=True, size=size)
     _made[block.name] = block
-    return block
+    return block, _fresh
+
+
+def _fits(size: int, block_size: int) -> bool:
+    return size <= block_size and size >= block_size * SPARE_FILL
 
 
 def _give_up_spares() -> tuple[str, ...]:

@@ -170,12 +170,13 @@ def test_beyond_the_spare_blocks_let_go_blocks_are_closed_here_and_in_the_decode
 def test_the_decoder_writes_into_the_smallest_spare_that_fits_and_gives_up_the_oldest() -> None:
     """The decoder's side, run here: a spare block is used for a page that fills at least half
     of it; more than SPARE_BLOCKS spare ones are closed, oldest first, and named back."""
-    made = [pagedecode._block_for(size) for size in (4000, 10_000, 9000, 30_000)]
+    made = [pagedecode._block_for(size)[0] for size in (4000, 10_000, 9000, 30_000)]
+    pagedecode._fresh.clear()  # as if the application had them
     try:
         names = [block.name for block in made]
         pagedecode._take_back(tuple(names), ())
-        assert pagedecode._block_for(8000) is made[2]  # 9000 fits, and is smaller than 10,000
-        assert pagedecode._block_for(12_000).name not in names  # 30,000 is more than twice too large
+        assert pagedecode._block_for(8000)[0] is made[2]  # 9000 fits, and is smaller than 10,000
+        assert pagedecode._block_for(12_000)[0].name not in names  # 30,000 is more than twice too large
         retired = pagedecode._give_up_spares()
         assert retired == (names[0],) and pagedecode._spare == [names[1], names[3]]
         assert made[0]._mmap is None and names[0] not in pagedecode.blocks_held()
@@ -186,6 +187,34 @@ def test_the_decoder_writes_into_the_smallest_spare_that_fits_and_gives_up_the_o
             block.close()
             block.unlink()
         pagedecode._spare.clear()
+        pagedecode._fresh.clear()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="blocks are made ahead on Linux only")
+def test_the_decoder_makes_its_first_blocks_when_it_starts_and_gives_up_those_that_do_not_fit() -> None:
+    """The decoder's side, run here. Made while a unit is keyed, each of the first blocks
+    cost 30-100 ms of the decoder's time on this machine; made at the start, nobody waits."""
+    assert not pagedecode._made
+    try:
+        assert pagedecode.warm_up()
+        ahead = list(pagedecode._fresh)
+        assert len(ahead) == pagedecode.WARM_BLOCKS
+        assert all(os.fstat(pagedecode._made[name]._fd).st_blocks * 512 >= pagedecode.WARM_BLOCK_BYTES
+                   for name in ahead)  # the memory is there already
+        page_size = 15_100_000  # an A4 G4 page at 300 dpi with its levels
+        block, pool = pagedecode._block_for(page_size)
+        assert block.name in ahead and pool is pagedecode._fresh and len(pagedecode._fresh) == len(ahead) - 1
+        pagedecode.warm_up()  # at most WARM_BLOCKS waiting
+        assert len(pagedecode._fresh) == pagedecode.WARM_BLOCKS
+        small, _pool = pagedecode._block_for(2_000_000)  # pages of another size: the ones ahead go
+        assert small.name not in ahead and not pagedecode._fresh
+        assert set(pagedecode._made) == {block.name, small.name}
+    finally:
+        for name in list(pagedecode._made):
+            made = pagedecode._made.pop(name)
+            made.close()
+            made.unlink()
+        pagedecode._fresh.clear()
 
 
 def test_a_pages_memory_is_unmapped_off_the_gui_thread_once_nothing_uses_it(monkeypatch, local: Store, g4_scan: bytes) -> None:
