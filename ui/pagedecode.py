@@ -420,7 +420,8 @@ class SharedPixels:
         return view
 
     def __del__(self) -> None:
-        _let_go(self._block, self._views)
+        if hasattr(self, "_views"):  # not when attaching failed
+            _let_go(self._block, self._views)
 
 
 def _read_elsewhere(views: list[memoryview]) -> bool:
@@ -436,7 +437,7 @@ class _SpareBlocks:
     (`lend`), which may write a page into it and send its name back (`take`, in SharedPixels),
     or give it up (`forget`). Beyond SPARE_BLOCKS not yet handed over, a block is closed here
     at once, and the decoder is told to close its side then (`on_closed`) or with the next
-    request, so a closed unit's pages do not stay in memory."""
+    request: of a closed unit's pages, only SPARE_BLOCKS (and those lent) stay in memory."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -508,16 +509,20 @@ def blocks_closed_callback() -> Callable[[], None] | None:
     return _spares.on_closed
 
 _lingering: list[tuple[_Block, list[memoryview]]] = []
+# Pages are let go of on the GUI thread and, now and then, on a pool thread; re-entrant, as a
+# collection run inside `_let_go` may let go of another page on the same thread.
+_lingering_lock = threading.RLock()
 
 
 def _let_go(block: _Block, views: list[memoryview]) -> None:
     """A page's block nothing should read any more: spare once no image reads it; one still
     read is tried again with the next."""
-    for old in list(_lingering):
-        if _hand_back(*old):
-            _lingering.remove(old)
-    if not _hand_back(block, views):
-        _lingering.append((block, views))
+    with _lingering_lock:
+        for old in list(_lingering):
+            if old in _lingering and _hand_back(*old):
+                _lingering.remove(old)
+        if not _hand_back(block, views):
+            _lingering.append((block, views))
 
 
 def _hand_back(block: _Block, views: list[memoryview]) -> bool:

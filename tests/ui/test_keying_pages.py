@@ -167,6 +167,16 @@ def test_beyond_the_spare_blocks_let_go_blocks_are_closed_here_and_in_the_decode
     assert {block.name for block in blocks if block not in closed} <= held  # the spare ones stay
 
 
+def _forget_decoder_blocks_made_here() -> None:
+    """The decoder's state after a test that ran the decoder's side in this process."""
+    for name in list(pagedecode._made):
+        block = pagedecode._made.pop(name)
+        block.close()
+        block.unlink()
+    pagedecode._spare.clear()
+    pagedecode._fresh.clear()
+
+
 def test_the_decoder_writes_into_the_smallest_spare_that_fits_and_gives_up_the_oldest() -> None:
     """The decoder's side, run here: a spare block is used for a page that fills at least half
     of it; more than SPARE_BLOCKS spare ones are closed, oldest first, and named back."""
@@ -182,12 +192,7 @@ def test_the_decoder_writes_into_the_smallest_spare_that_fits_and_gives_up_the_o
         assert made[0]._mmap is None and names[0] not in pagedecode.blocks_held()
         assert pagedecode._take_back(("psm_not_made_here",), ()) == ("psm_not_made_here",)
     finally:
-        for name in list(pagedecode._made):
-            block = pagedecode._made.pop(name)
-            block.close()
-            block.unlink()
-        pagedecode._spare.clear()
-        pagedecode._fresh.clear()
+        _forget_decoder_blocks_made_here()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="blocks are made ahead on Linux only")
@@ -210,11 +215,7 @@ def test_the_decoder_makes_its_first_blocks_when_it_starts_and_gives_up_those_th
         assert small.name not in ahead and not pagedecode._fresh
         assert set(pagedecode._made) == {block.name, small.name}
     finally:
-        for name in list(pagedecode._made):
-            made = pagedecode._made.pop(name)
-            made.close()
-            made.unlink()
-        pagedecode._fresh.clear()
+        _forget_decoder_blocks_made_here()
 
 
 def test_a_pages_memory_is_unmapped_off_the_gui_thread_once_nothing_uses_it(monkeypatch, local: Store, g4_scan: bytes) -> None:
