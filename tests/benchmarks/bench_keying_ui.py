@@ -365,6 +365,30 @@ def _machine_note(before: tuple[float, float, float] | None, seconds: float) -> 
             f"GUI thread runnable but waiting for a CPU {1000 * waited:.0f} ms ({100 * waited / max(seconds, 1e-9):.1f}%)")
 
 
+class _FullCollections:
+    """Python's full garbage collections from `clear()` on: one in the middle of keying stops
+    the GUI thread for tens of milliseconds (the view collects when a unit opens instead)."""
+
+    def __init__(self) -> None:
+        self.ms: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self._seen)
+
+    def _seen(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] == 2:
+            if phase == "start":
+                self._started = time.perf_counter()
+            else:
+                self.ms.append((time.perf_counter() - self._started) * 1000)
+
+    def clear(self) -> None:
+        self.ms.clear()
+
+    def note(self) -> str:
+        longest = f" (the longest {max(self.ms):.0f} ms)" if self.ms else ""
+        return f"; full garbage collections while keying: {len(self.ms)}{longest}"
+
+
 def measure(workdir: Path, part: str) -> dict[str, Any]:
     """A child process: key one part of the plan on the station the parent built."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -386,6 +410,7 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
     pass_no, keyer, plan = PARTS[part]
     central, local, keyer_id, batches = _open_station(workdir, keyer)
     make_application(["bench"])
+    full_collections = _FullCollections()
     next_on: list[float] = []
     next_off: list[float] = []
     keys: list[float] = []
@@ -397,6 +422,7 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
         assert len(claim.document_ids) == count
         widget = _open(local, claim.unit_id, keyer_id, prefetch)
         machine, unit_started = _machine_times(), time.perf_counter()
+        full_collections.clear()
         if purpose == "stall":
             stall, worst = _key_on_timers(widget)
             stalls.append(stall)
@@ -408,7 +434,8 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
                 print(f"# {batch}: slowest next documents (ms, GUI thread CPU ms, document): {slowest}",
                       file=sys.stderr)
         if purpose != "keying":
-            print(f"# {batch} ({purpose}): {_machine_note(machine, time.perf_counter() - unit_started)}", file=sys.stderr)
+            print(f"# {batch} ({purpose}): {_machine_note(machine, time.perf_counter() - unit_started)}"
+                  f"{full_collections.note()}", file=sys.stderr)
         pages += sum(len(d.page_shas) for d in widget.session.documents)
         _close(widget)
         wait_for_background(30_000)
