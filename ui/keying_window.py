@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from ui import keys
+from ui import keys, pagedecode
 from ui.formview import FormWidget
 from ui.pagetools import PageToolsWidget
 from ui.pageview import PageViewWidget
@@ -604,6 +604,7 @@ class KeyingWidget(QWidget):
         self.page_view.set_page(None)
         self.snippet.set_page(None)
         self.pages.clear()
+        pagedecode.rest_spare_blocks()  # kept for the next unit, out of this process's memory
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.close_session()

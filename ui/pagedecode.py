@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import mmap
 import multiprocessing
 import os
 import queue
@@ -50,8 +51,9 @@ LEVELS = ((0.5, 2), (0.25, 4))
 DISPLAY_SOURCE_GAP = 1.5
 
 # How many blocks let go of by the keying view wait to be written into again; more are given up.
-# A page leaves the cache as the next one is decoded, so one or two are enough to keep up.
-SPARE_BLOCKS = 2
+# While keying, a page leaves the cache as the next one is decoded, so one or two are enough;
+# four carry a closed unit's cache over to the next unit's first pages.
+SPARE_BLOCKS = 4
 # A spare block is used for a page needing at least this share of its size (pages differ in size;
 # a small page does not hold a large block).
 SPARE_FILL = 0.5
@@ -61,6 +63,9 @@ SPARE_FILL = 0.5
 # page at 300 dpi with its levels and a display level up to 1,000 pixels wide (17.4 MB).
 WARM_BLOCKS = 4
 WARM_BLOCK_BYTES = 18 << 20
+# And the heap a G4 page's images take at once (40 MB), touched then freed back into the heap.
+WARM_HEAP_CHUNKS = 3
+WARM_HEAP_CHUNK = 16 << 20
 
 # How far below normal the decoder runs on Linux and macOS (Windows: "below normal").
 DECODER_NICENESS = 10
@@ -156,6 +161,9 @@ def warm_up(linux: bool = sys.platform.startswith("linux")) -> bool:
     tmpfs, `posix_fallocate` gets a block's memory without writing it). True once done."""
     if not linux:
         return True
+    if not _fresh:  # the first time: the heap a page's images are made in (see keep_freed_memory)
+        touched = [b"\x01" * WARM_HEAP_CHUNK for _ in range(WARM_HEAP_CHUNKS)]
+        del touched
     for _ in range(WARM_BLOCKS - len(_fresh)):
         block = SharedMemory(create=True, size=WARM_BLOCK_BYTES)
         try:
@@ -482,6 +490,20 @@ class _SpareBlocks:
         for block in blocks:
             block.close_in_background()
 
+    def rest(self) -> int:
+        """Take the spare blocks out of this process's resident memory (they stay allocated, to
+        be written again): a closed unit's pages no longer count in the application's memory,
+        and a page written there again is mapped in page by page as it is drawn (no new memory).
+        Linux only (elsewhere nothing changes); how many blocks were rested."""
+        dontneed = getattr(mmap, "MADV_DONTNEED", None)
+        if dontneed is None or not sys.platform.startswith("linux"):
+            return 0
+        with self._lock:
+            blocks = [*self._waiting.values(), *self._lent.values()]
+            for block in blocks:  # neither is read here: the data stays in the block's file
+                block._mmap.madvise(dontneed)  # type: ignore[union-attr]
+        return len(blocks)
+
     def drop(self) -> None:
         """The decoder is gone (and its blocks with it): close every spare block."""
         with self._lock:
@@ -498,6 +520,7 @@ lend_spare_blocks = _spares.lend
 forget_spare_blocks = _spares.forget
 drop_spare_blocks = _spares.drop
 closed_spare_blocks = _spares.take_closed
+rest_spare_blocks = _spares.rest
 
 
 def when_blocks_closed(callback: Callable[[], None] | None) -> None:
