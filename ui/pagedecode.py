@@ -157,17 +157,22 @@ def warm_up(linux: bool = sys.platform.startswith("linux")) -> bool:
 
     A block is memory new to the process; made while a unit is keyed, each of the first few
     cost the decoder 30-100 ms on a virtual machine whose host backs memory only when touched,
-    more than a fast keyer takes for a document. Made here, nobody waits. Linux only (on
-    tmpfs, `posix_fallocate` gets a block's memory without writing it). True once done."""
+    more than a fast keyer takes for a document. Made here, nobody waits. Linux only (there a
+    block's file is written through, see `_fill`). True once done."""
     if not linux:
         return True
     if not _fresh:  # the first time: the heap a page's images are made in (see keep_freed_memory)
         touched = [b"\x01" * WARM_HEAP_CHUNK for _ in range(WARM_HEAP_CHUNKS)]
         del touched
+    zeros = bytes(1 << 20)
     for _ in range(WARM_BLOCKS - len(_fresh)):
         block = SharedMemory(create=True, size=WARM_BLOCK_BYTES)
         try:
-            os.posix_fallocate(block._fd, 0, WARM_BLOCK_BYTES)  # type: ignore[attr-defined]
+            # Written, not only allocated: tmpfs clears a page allocated by posix_fallocate on
+            # its first write, and that first touch is the slow part (measured: 40-70 ms of
+            # kernel time writing a page into a block made with posix_fallocate).
+            for offset in range(0, WARM_BLOCK_BYTES, len(zeros)):
+                os.pwrite(block._fd, zeros, offset)  # type: ignore[attr-defined]
         except OSError as exc:  # /dev/shm is small here (a container): pages get blocks as they come
             log.info("the page decoder made %d blocks ahead: %s", len(_fresh), exc)
             block.close()
