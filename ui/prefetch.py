@@ -91,9 +91,9 @@ class PageDecoder:
         executor = self._executor
         if executor is None:
             return load_prepared(local, sha256)
-        spare, retire = pagedecode.lend_spare_blocks()
+        spare, closed = pagedecode.lend_spare_blocks()
         try:
-            shared = executor.submit(pagedecode.render, local.url, sha256, display_width, spare, retire).result()
+            shared = executor.submit(pagedecode.render, local.url, sha256, display_width, spare, closed).result()
         except BrokenProcessPool:
             log.warning("the page decoder process died; pages are decoded on threads from now on")
             with self._lock:
