@@ -1,8 +1,13 @@
 """The station lock: after some minutes without input the window hides its content and asks for
 the password of the user who is logged in.
 
-`IdleWatcher` is an application-wide event filter: any key, mouse button, wheel or touch in any
-window of the application restarts its countdown; when the countdown runs out it says so. The
+`IdleWatcher` watches the application's windows (QWindow: the main window, a dialog, a message
+box): any key, mouse button, wheel or touch reaching one restarts its countdown; when the countdown
+runs out it says so. It filters the windows, not the application: an application-wide Python
+filter is called for every event of every object (each paint, timer and queued call, hundreds per
+key), which cost the keying view a third of its time per key and per next document, and it made
+PySide6 wrap objects it never otherwise sees. Input from the platform reaches a window first, and
+the window hands it on to the widget. The
 window then swaps its content for a `LockScreenWidget` (the scan and the form are hidden, not
 covered by a translucent overlay) and disables it, so no shortcut reaches it either.
 
@@ -17,9 +22,8 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QWindow
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -70,26 +74,43 @@ class IdleWatcher(QObject):
         self.timer.setInterval(max(1, int(timeout_ms)))
         self.timer.timeout.connect(self._on_timer_timeout)
         self._installed = False
+        self._windows: dict[int, QWindow] = {}  # the windows filtered, by id() of their wrapper
 
     @property
     def timeout_ms(self) -> int:
         return self.timer.interval()
 
     def start(self) -> None:
-        """Watch every input of the application and start the countdown."""
-        app = QApplication.instance()
+        """Watch the input of every window of the application and start the countdown."""
+        app = QGuiApplication.instance()
         if app is not None and not self._installed:
-            app.installEventFilter(self)
+            assert isinstance(app, QGuiApplication)
+            # A window shown later (a dialog, a message box) takes the focus when it opens.
+            app.focusWindowChanged.connect(self._watch)
+            for window in app.topLevelWindows():
+                self._watch(window)
             self._installed = True
         self.timer.start()
 
     def stop(self) -> None:
         """Stop counting and watching (logging out, closing the window)."""
         self.timer.stop()
-        app = QApplication.instance()
+        app = QGuiApplication.instance()
         if app is not None and self._installed:
-            app.removeEventFilter(self)
+            assert isinstance(app, QGuiApplication)
+            app.focusWindowChanged.disconnect(self._watch)
+            for window in list(self._windows.values()):
+                window.removeEventFilter(self)
+            self._windows.clear()
             self._installed = False
+
+    def _watch(self, window: QWindow | None) -> None:
+        if window is None or id(window) in self._windows:
+            return
+        key = id(window)
+        self._windows[key] = window
+        window.installEventFilter(self)
+        window.destroyed.connect(lambda *_: self._windows.pop(key, None))
 
     def pause(self) -> None:
         """Stop the countdown but keep watching (while the station is locked)."""

@@ -1,5 +1,8 @@
 """The keying view as a keyer drives it: the real widgets, offscreen, synthetic key events.
 
+Key events go to the window as the platform sends them (the window hands each to the field with
+the focus), and the station's idle lock watches them as it does at a station.
+
 Scans: synthetic 300-dpi A4 form pages (boxes, labels, handwriting-like strokes, specks), as
 CCITT G4 TIFF and as PDF (an A4 page holding a 300-dpi grayscale scan, rendered by the importer),
 imported into an embedded central database; one page per document of the mail-in rebate form,
@@ -181,10 +184,9 @@ def _actions(widget: Any) -> Iterator[tuple[str, Callable[[], None]]]:
     from PySide6.QtTest import QTest
 
     session = widget.session
-    form = widget.form
 
-    def edit() -> Any:  # the keyer's field (the one with the focus)
-        return form.line_edit(form.current_path)
+    def window() -> Any:  # the keyer's window: it hands each key to the field with the focus
+        return widget.windowHandle()
 
     start = session.doc_index
     for _ in range(len(session.paths()) + 2):
@@ -193,9 +195,9 @@ def _actions(widget: Any) -> Iterator[tuple[str, Callable[[], None]]]:
         where = (session.doc_index, session.path)
         text = VALUES[session.path]
         for char in text:
-            yield "char", lambda c=char: QTest.keyClick(edit(), c)
+            yield "char", lambda c=char: QTest.keyClick(window(), c)
         if (session.doc_index, session.path) == where and not session.unit_finished:
-            yield "enter", lambda: QTest.keyClick(edit(), Qt.Key.Key_Return)
+            yield "enter", lambda: QTest.keyClick(window(), Qt.Key.Key_Return)
     raise AssertionError(f"document {start} did not finish at {session.path}")
 
 
@@ -395,6 +397,7 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
     from PySide6.QtCore import QSettings, qInstallMessageHandler
 
     from ui.app import make_application
+    from ui.lock import DEFAULT_LOCK_MINUTES, IdleWatcher
     from ui.pagedecode import wait_for_page_memory
     from ui.runner import wait_for_background
     from workstation.sync import claim_and_pull
@@ -410,6 +413,8 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
     pass_no, keyer, plan = PARTS[part]
     central, local, keyer_id, batches = _open_station(workdir, keyer)
     make_application(["bench"])
+    idle = IdleWatcher(int(DEFAULT_LOCK_MINUTES * 60_000))  # the station's lock watches every key
+    idle.start()
     full_collections = _FullCollections()
     next_on: list[float] = []
     next_off: list[float] = []
@@ -449,6 +454,7 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "keyed_s": time.perf_counter() - started,
     }
+    idle.stop()
     central.dispose()
     local.dispose()
     return measured

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QKeyEvent, QWindow
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from tests.ui.conftest import FakeActor
 from ui import app as app_module
@@ -156,20 +157,78 @@ def test_another_person_can_only_log_the_locked_session_out(qtbot, window) -> No
     assert win.idle is not None and not win.idle.timer.isActive()
 
 
-def test_input_anywhere_starts_the_countdown_again(qtbot, window) -> None:
-    win, page = window
-    idle = win.idle
-    assert idle is not None and idle.timer.isActive()
+def _count_restarts(idle: IdleWatcher) -> list[int]:
     restarts: list[int] = []
     real_start = idle.timer.start
     idle.timer.start = lambda *args: (restarts.append(1), real_start(*args))  # type: ignore[method-assign]
-    QApplication.sendEvent(page.other, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "a"))
-    assert restarts == [1]
-    QApplication.sendEvent(page.other, QEvent(QEvent.Type.UpdateRequest))  # a repaint is not a person
-    assert restarts == [1]
+    return restarts
+
+
+def test_input_anywhere_starts_the_countdown_again(qtbot, window) -> None:
+    """Input as the platform sends it: to the window, which hands it on to the focused widget."""
+    win, page = window
+    idle = win.idle
+    assert idle is not None and idle.timer.isActive()
+    restarts = _count_restarts(idle)
+    handle = win.windowHandle()
+    QTest.keyClick(handle, "a")
+    assert page.edit.text() == "a"  # the key reached the form through the window ...
+    assert len(restarts) == 1  # ... and was seen on its way (the press, not the release)
+    QTest.mouseClick(handle, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(5, 5))
+    seen = len(restarts)
+    assert seen > 1  # the mouse moved there and pressed
+    QApplication.sendEvent(handle, QEvent(QEvent.Type.UpdateRequest))  # a repaint is not a person
+    page.edit.update()
+    qtbot.wait(5)
+    assert len(restarts) == seen
     lock(qtbot, win)
-    QApplication.sendEvent(win.lock_screen, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "a"))
-    assert restarts == [1] and not idle.timer.isActive()  # no countdown while locked
+    QTest.keyClick(win.windowHandle(), "a")
+    assert len(restarts) == seen and not idle.timer.isActive()  # no countdown while locked
+
+
+def test_input_in_a_dialog_opened_later_counts_too(qtbot, window) -> None:
+    win, page = window
+    idle = win.idle
+    assert idle is not None
+    restarts = _count_restarts(idle)
+    dialog = QDialog(win)
+    answer = QLineEdit(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWindow() is dialog.windowHandle())
+    answer.setFocus()
+    QTest.keyClick(dialog.windowHandle(), "y")
+    assert answer.text() == "y" and len(restarts) == 1
+    dialog.close()
+    dialog.deleteLater()
+    qtbot.wait(5)
+    idle.stop()  # a window gone meanwhile is no trouble when the watching stops
+    assert not idle.timer.isActive()
+    QTest.keyClick(win.windowHandle(), "b")
+    assert len(restarts) == 1  # stopped: nothing is watched any more
+
+
+def test_the_watcher_sees_the_windows_events_only_not_every_objects(qtbot, window) -> None:
+    """An application-wide filter would run Python for every paint, timer and queued call of the
+    keying view (hundreds per key); the watcher is only asked about events to a window."""
+    win, page = window
+    watched: list[object] = []
+
+    class Recording(IdleWatcher):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+            watched.append(obj)
+            return super().eventFilter(obj, event)
+
+    recorder = Recording(600_000)
+    recorder.start()
+    page.edit.setText("a repaint, a timer and a key sent to the widget itself")
+    page.edit.repaint()
+    QApplication.sendEvent(page.other, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "a"))
+    qtbot.wait(20)
+    QTest.keyClick(win.windowHandle(), "b")
+    recorder.stop()
+    assert watched, "the window's own events were not watched"
+    assert all(isinstance(obj, QWindow) for obj in watched), {type(obj).__name__ for obj in watched}
 
 
 def test_a_short_configured_timeout_locks_by_itself(qtbot, keyer: FakeActor, check: FakeCheck) -> None:
