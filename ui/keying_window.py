@@ -580,6 +580,7 @@ class KeyingWidget(QWidget):
         if self._failed_jobs:
             self._retry.stop()
             self._on_retry_timeout()
+        self.writer.hurry()
         deadline = time.monotonic() + timeout_ms / 1000
         while self.writer.pending and time.monotonic() < deadline:
             QApplication.processEvents()

@@ -1021,6 +1021,7 @@ class QaStationWidget(QWidget):
         self._closed = True
         for timer in (self._figures_timer, self._figures_soon, self._close_timer):
             timer.stop()
+        self.writer.hurry()
         deadline = time.monotonic() + timeout_ms / 1000
         while self.writer.pending and time.monotonic() < deadline:
             QApplication.processEvents()

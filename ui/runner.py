@@ -16,6 +16,7 @@ import itertools
 import logging
 import queue
 import sys
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -176,12 +177,21 @@ def wait_for_background(timeout_ms: int = 30_000) -> bool:
     return thread_pool().waitForDone(timeout_ms)
 
 
+# A job submitted to an idle writer waits this long before it is written (the jobs queued behind
+# it do not): the key that submitted it is still being shown. Written at once, the write's Python
+# took the GIL from the GUI thread in the middle of painting the next field or document, again and
+# again, for up to the switch interval each time; a new document took half as long again.
+# `hurry()` (flush, stop) cuts the wait short.
+WRITE_DELAY_S = 0.005
+
+
 class WriterThread(QThread):
     """The single thread that writes to the local database, one job at a time, in order.
 
     A job is a callable that opens its own session (`with store.transaction() as s:`) and
     returns a plain value. `stop()` finishes every queued job before the thread ends, so a
-    field submitted before closing is on disk when `stop()` returns.
+    field submitted before closing is on disk when `stop()` returns. A job reaching an idle
+    writer is written WRITE_DELAY_S later, unless `hurry()` was called.
 
     Signals:
         saved(job_id, result): a job finished; result is what it returned.
@@ -193,9 +203,11 @@ class WriterThread(QThread):
     failed = Signal(int, object)
     drained = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, delay_s: float = WRITE_DELAY_S) -> None:
         super().__init__(parent)
         self.setObjectName("local-writer")
+        self._delay_s = delay_s
+        self._hurry = threading.Event()
         self._queue: queue.Queue[tuple[int, Callable[[], Any]] | None] = queue.Queue()  # None: stop
         self._ids = itertools.count(1)
         self._pending = 0
@@ -220,19 +232,28 @@ class WriterThread(QThread):
         """Jobs submitted from the GUI thread whose signal has not been delivered yet."""
         return self._pending
 
+    def hurry(self) -> None:
+        """Write what is queued now, without the delay (someone waits for it)."""
+        self._hurry.set()
+
     def stop(self, timeout_ms: int = 30_000) -> bool:
         """Finish the queued jobs, end the thread; True when it ended within the timeout."""
         self._stopping = True
         if not self.isRunning():
             return True
         self._queue.put(None)
+        self.hurry()
         return self.wait(timeout_ms)
 
     def run(self) -> None:
+        idle = True
         while True:
             item = self._queue.get()
             if item is None:
                 return
+            if idle and self._delay_s > 0:
+                self._hurry.wait(self._delay_s)
+            idle = False
             job_id, job = item
             try:
                 result = job()
@@ -242,6 +263,8 @@ class WriterThread(QThread):
             else:
                 self.saved.emit(job_id, result)
             if self._queue.empty():
+                idle = True
+                self._hurry.clear()
                 self.drained.emit()
 
     def _on_self_job_finished(self, *_args: object) -> None:

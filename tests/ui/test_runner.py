@@ -157,3 +157,22 @@ def test_the_pool_lets_go_of_the_op_before_the_result_is_delivered(qtbot) -> Non
     qtbot.waitUntil(lambda: bool(alive_at_delivery), timeout=5000)
     gc.collect()
     assert alive_at_delivery == [False]
+
+
+def test_a_job_reaching_an_idle_writer_waits_for_the_key_to_be_shown_unless_hurried(qtbot) -> None:
+    """The first job after a pause is written a moment later (the GUI thread is still showing the
+    key that submitted it); someone waiting for it (flush, stop) hurries it."""
+    writer = WriterThread(delay_s=600)  # far longer than this test: only hurry() lets it through
+    done: list[str] = []
+    writer.submit(lambda: done.append("first"))
+    writer.submit(lambda: done.append("queued behind it"))
+    qtbot.wait(50)
+    assert done == []  # still waiting
+    writer.hurry()
+    qtbot.waitUntil(lambda: done == ["first", "queued behind it"], timeout=5000)
+    qtbot.waitUntil(lambda: writer.pending == 0, timeout=5000)
+    writer.submit(lambda: done.append("after a pause"))  # idle again: it waits again ...
+    qtbot.wait(50)
+    assert done == ["first", "queued behind it"]
+    assert writer.stop(5000)  # ... and stopping writes it at once
+    assert done[-1] == "after a pause"
