@@ -2,14 +2,17 @@
 the password of the user who is logged in.
 
 `IdleWatcher` watches the application's windows (QWindow: the main window, a dialog, a message
-box): any key, mouse button, wheel or touch reaching one restarts its countdown; when the countdown
-runs out it says so. It filters the windows, not the application: an application-wide Python
-filter is called for every event of every object (each paint, timer and queued call, hundreds per
-key), which cost the keying view a third of its time per key and per next document, and it made
-PySide6 wrap objects it never otherwise sees. Input from the platform reaches a window first, and
-the window hands it on to the widget. The
-window then swaps its content for a `LockScreenWidget` (the scan and the form are hidden, not
-covered by a translucent overlay) and disables it, so no shortcut reaches it either.
+box): any key, mouse button, wheel or touch reaching one restarts its countdown; when the
+countdown runs out it says so. The window then swaps its content for a `LockScreenWidget` (the
+scan and the form are hidden, not covered by a translucent overlay) and disables it, so no
+shortcut reaches it either.
+
+It filters the windows, not the application. Input from the platform reaches a window first,
+and the window hands it on to the widget; an application-wide Python filter was called for
+every event of every object instead (each paint, timer and queued call, hundreds per key),
+which cost the keying view a third of its time per key and per new document. A popup (a menu,
+a completer's list) is a window that never takes the focus and is not watched: input inside one
+alone does not restart the countdown (a menu held open for the whole ten minutes locks).
 
 The lock screen takes only the locked user's password (the check is injected: it counts toward
 the account's lockout like a login). Another person at the station cannot go on with the locked
