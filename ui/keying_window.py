@@ -40,6 +40,8 @@ PREFETCH_DOCUMENTS = 2  # how many documents ahead have their pages decoded
 # After this long with no new field, the next field's snippet is made ahead (a keyer takes far
 # longer between fields; made on the key that moves there, it was a fifth of that key's work).
 SNIPPET_AHEAD_MS = 30
+# A new document is 5-10 ms of painting; the writes of the one just finished wait for it.
+NEW_DOCUMENT_WRITE_DELAY_S = 0.025
 NOT_SAVED_TEXT = (
     "Your last field could not be saved on this computer. It is kept and saved again every few "
     "seconds; if this goes on, tell your supervisor (the disk may be full)."
@@ -503,6 +505,8 @@ class KeyingWidget(QWidget):
             self._show_figures()
             self.unit_finished.emit()
             return
+        # The document's last field and its end are written once the next one is on screen.
+        self.writer.defer(NEW_DOCUMENT_WRITE_DELAY_S)
         self._open_document()
 
     def _say(self, text: str) -> None:

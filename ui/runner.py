@@ -17,6 +17,7 @@ import logging
 import queue
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -181,7 +182,8 @@ def wait_for_background(timeout_ms: int = 30_000) -> bool:
 # it do not): the key that submitted it is still being shown. Written at once, the write's Python
 # took the GIL from the GUI thread in the middle of painting the next field or document, again and
 # again, for up to the switch interval each time; a new document took half as long again.
-# `hurry()` (flush, stop) cuts the wait short.
+# `hurry()` (flush, stop) cuts the wait short; `defer()` makes it longer for heavier work (a new
+# document is 5-10 ms of painting).
 WRITE_DELAY_S = 0.005
 
 
@@ -208,6 +210,7 @@ class WriterThread(QThread):
         self.setObjectName("local-writer")
         self._delay_s = delay_s
         self._hurry = threading.Event()
+        self._due = 0.0  # time.monotonic() before which the first job after a pause is not written
         self._queue: queue.Queue[tuple[int, Callable[[], Any]] | None] = queue.Queue()  # None: stop
         self._ids = itertools.count(1)
         self._pending = 0
@@ -234,7 +237,13 @@ class WriterThread(QThread):
 
     def hurry(self) -> None:
         """Write what is queued now, without the delay (someone waits for it)."""
+        self._due = 0.0
         self._hurry.set()
+
+    def defer(self, seconds: float) -> None:
+        """Write nothing queued from now on for `seconds` (the GUI thread has a new document
+        to paint); `hurry()` still writes at once."""
+        self._due = max(self._due, time.monotonic() + seconds)
 
     def stop(self, timeout_ms: int = 30_000) -> bool:
         """Finish the queued jobs, end the thread; True when it ended within the timeout."""
@@ -251,8 +260,10 @@ class WriterThread(QThread):
             item = self._queue.get()
             if item is None:
                 return
-            if idle and self._delay_s > 0:
-                self._hurry.wait(self._delay_s)
+            if idle:
+                self._due = max(self._due, time.monotonic() + self._delay_s)
+                while not self._hurry.is_set() and (left := self._due - time.monotonic()) > 0:
+                    self._hurry.wait(left)  # defer() may move the time on meanwhile
             idle = False
             job_id, job = item
             try:

@@ -252,6 +252,19 @@ def test_the_next_fields_snippet_is_made_while_the_keyer_types(qtbot, station: D
     assert snippet.snippet_image() is ready  # shown as made, nothing made on the key
 
 
+def test_a_finished_documents_writes_wait_for_the_next_document_to_be_shown(qtbot, station: DemoStation) -> None:
+    widget = open_keying(qtbot, station)
+    writer = widget.writer
+    held: list[tuple[float, int]] = []  # (seconds, the document shown when asked)
+    real_defer = writer.defer
+    writer.defer = lambda seconds: (held.append((seconds, widget.session.doc_index)), real_defer(seconds))  # type: ignore[method-assign]
+    first = widget.session.document
+    key_document(qtbot, widget, truth_of(station, "REBATES-DEMO", widget))
+    assert held == [(keying_window.NEW_DOCUMENT_WRITE_DELAY_S, 1)]  # asked as document 2 opened
+    assert widget.flush()  # someone waiting for the writes does not wait for the delay
+    assert stored_values(station.local, first.id)
+
+
 def test_line_items_are_added_and_removed_on_keys(qtbot, monkeypatch, station: DemoStation) -> None:
     beeps = Beeps(monkeypatch)
     widget = open_keying(qtbot, station, "CLAIMS-DEMO")

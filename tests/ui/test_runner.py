@@ -176,3 +176,20 @@ def test_a_job_reaching_an_idle_writer_waits_for_the_key_to_be_shown_unless_hurr
     assert done == ["first", "queued behind it"]
     assert writer.stop(5000)  # ... and stopping writes it at once
     assert done[-1] == "after a pause"
+
+
+def test_defer_holds_back_the_next_write_and_hurry_still_writes_at_once(qtbot) -> None:
+    """A new document is being painted: the finished one's writes wait for it (defer), unless
+    someone waits for them (hurry)."""
+    writer = WriterThread(delay_s=0)  # no wait of its own: only defer() holds the job back
+    done: list[str] = []
+    writer.defer(600)
+    writer.submit(lambda: done.append("the finished document"))
+    qtbot.wait(50)
+    assert done == []  # held back
+    writer.hurry()
+    qtbot.waitUntil(lambda: done == ["the finished document"], timeout=5000)
+    qtbot.waitUntil(lambda: writer.pending == 0, timeout=5000)
+    writer.submit(lambda: done.append("later"))  # the deferred time is over: written at once
+    qtbot.waitUntil(lambda: done[-1] == "later", timeout=5000)
+    assert writer.stop(5000)
