@@ -210,7 +210,10 @@ class WriterThread(QThread):
         self.setObjectName("local-writer")
         self._delay_s = delay_s
         self._hurry = threading.Event()
-        self._due = 0.0  # time.monotonic() before which the first job after a pause is not written
+        # time.monotonic() before which the first job after a pause is not written; both threads
+        # move it, under the lock.
+        self._due = 0.0
+        self._due_lock = threading.Lock()
         self._queue: queue.Queue[tuple[int, Callable[[], Any]] | None] = queue.Queue()  # None: stop
         self._ids = itertools.count(1)
         self._pending = 0
@@ -237,13 +240,20 @@ class WriterThread(QThread):
 
     def hurry(self) -> None:
         """Write what is queued now, without the delay (someone waits for it)."""
-        self._due = 0.0
+        with self._due_lock:
+            self._due = 0.0
         self._hurry.set()
 
     def defer(self, seconds: float) -> None:
-        """Write nothing queued from now on for `seconds` (the GUI thread has a new document
-        to paint); `hurry()` still writes at once."""
-        self._due = max(self._due, time.monotonic() + seconds)
+        """Hold the next write after a pause back until `seconds` from now (the GUI thread has
+        a new document to paint); a writer busy with earlier jobs goes on with them, and
+        `hurry()` still writes at once."""
+        self._push_due(time.monotonic() + seconds)
+
+    def _push_due(self, due: float) -> float:
+        with self._due_lock:
+            self._due = max(self._due, due)
+            return self._due
 
     def stop(self, timeout_ms: int = 30_000) -> bool:
         """Finish the queued jobs, end the thread; True when it ended within the timeout."""
@@ -261,9 +271,10 @@ class WriterThread(QThread):
             if item is None:
                 return
             if idle:
-                self._due = max(self._due, time.monotonic() + self._delay_s)
-                while not self._hurry.is_set() and (left := self._due - time.monotonic()) > 0:
-                    self._hurry.wait(left)  # defer() may move the time on meanwhile
+                self._push_due(time.monotonic() + self._delay_s)
+                # defer() may move the time on meanwhile; hurry() sets it back to 0
+                while not self._hurry.is_set() and (left := self._push_due(0.0) - time.monotonic()) > 0:
+                    self._hurry.wait(left)
             idle = False
             job_id, job = item
             try:
