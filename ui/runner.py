@@ -250,10 +250,14 @@ class WriterThread(QThread):
         `hurry()` still writes at once."""
         self._push_due(time.monotonic() + seconds)
 
-    def _push_due(self, due: float) -> float:
+    def _push_due(self, due: float) -> None:
         with self._due_lock:
             self._due = max(self._due, due)
-            return self._due
+
+    def _left(self) -> float:
+        """Seconds until the first job after a pause may be written."""
+        with self._due_lock:
+            return self._due - time.monotonic()
 
     def stop(self, timeout_ms: int = 30_000) -> bool:
         """Finish the queued jobs, end the thread; True when it ended within the timeout."""
@@ -273,7 +277,7 @@ class WriterThread(QThread):
             if idle:
                 self._push_due(time.monotonic() + self._delay_s)
                 # defer() may move the time on meanwhile; hurry() sets it back to 0
-                while not self._hurry.is_set() and (left := self._push_due(0.0) - time.monotonic()) > 0:
+                while not self._hurry.is_set() and (left := self._left()) > 0:
                     self._hurry.wait(left)
             idle = False
             job_id, job = item
