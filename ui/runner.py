@@ -193,7 +193,8 @@ class WriterThread(QThread):
     A job is a callable that opens its own session (`with store.transaction() as s:`) and
     returns a plain value. `stop()` finishes every queued job before the thread ends, so a
     field submitted before closing is on disk when `stop()` returns. A job reaching an idle
-    writer is written WRITE_DELAY_S later, unless `hurry()` was called.
+    writer is written WRITE_DELAY_S later, and no job begins before a time `defer()` set, unless
+    `hurry()` was called.
 
     Signals:
         saved(job_id, result): a job finished; result is what it returned.
@@ -210,8 +211,8 @@ class WriterThread(QThread):
         self.setObjectName("local-writer")
         self._delay_s = delay_s
         self._hurry = threading.Event()
-        # time.monotonic() before which the first job after a pause is not written; both threads
-        # move it, under the lock.
+        # time.monotonic() before which no job is begun (the first after a pause and defer() move
+        # it on); both threads move it, under the lock.
         self._due = 0.0
         self._due_lock = threading.Lock()
         self._queue: queue.Queue[tuple[int, Callable[[], Any]] | None] = queue.Queue()  # None: stop
@@ -245,9 +246,9 @@ class WriterThread(QThread):
         self._hurry.set()
 
     def defer(self, seconds: float) -> None:
-        """Hold the next write after a pause back until `seconds` from now (the GUI thread has
-        a new document to paint); a writer busy with earlier jobs goes on with them, and
-        `hurry()` still writes at once."""
+        """Hold the writes not yet begun back until `seconds` from now (the GUI thread has a
+        new document to paint); a job being written is finished, and `hurry()` still writes at
+        once."""
         self._push_due(time.monotonic() + seconds)
 
     def _push_due(self, due: float) -> None:
@@ -276,9 +277,11 @@ class WriterThread(QThread):
                 return
             if idle:
                 self._push_due(time.monotonic() + self._delay_s)
-                # defer() may move the time on meanwhile; hurry() sets it back to 0
-                while not self._hurry.is_set() and (left := self._left()) > 0:
-                    self._hurry.wait(left)
+            # Before every job, not only the first after a pause: defer() may have moved the time
+            # on while earlier jobs were written (a fast keyer's fields are still being written
+            # when the document ends); hurry() sets it back to 0.
+            while not self._hurry.is_set() and (left := self._left()) > 0:
+                self._hurry.wait(left)
             idle = False
             job_id, job = item
             try:

@@ -193,3 +193,28 @@ def test_defer_holds_back_the_next_write_and_hurry_still_writes_at_once(qtbot) -
     writer.submit(lambda: done.append("later"))  # the deferred time is over: written at once
     qtbot.waitUntil(lambda: done[-1] == "later", timeout=5000)
     assert writer.stop(5000)
+
+
+def test_defer_also_holds_back_the_writes_queued_behind_a_busy_writer(qtbot) -> None:
+    """A fast keyer's fields are still being written when the document ends: the write under
+    way is finished, the ones queued behind it wait for the new document to be painted."""
+    writer = WriterThread(delay_s=0)
+    writing, go_on = threading.Event(), threading.Event()
+    done: list[str] = []
+
+    def slow_field() -> None:
+        writing.set()
+        go_on.wait(5)
+        done.append("the field being written")
+
+    writer.submit(slow_field)
+    writer.submit(lambda: done.append("the document's last field"))
+    assert writing.wait(5)
+    writer.defer(600)  # the document ended while the writer was busy
+    go_on.set()
+    qtbot.waitUntil(lambda: done == ["the field being written"], timeout=5000)
+    qtbot.wait(50)
+    assert done == ["the field being written"]  # held back, not written beside the new page's paint
+    writer.hurry()
+    qtbot.waitUntil(lambda: done == ["the field being written", "the document's last field"], timeout=5000)
+    assert writer.stop(5000)
