@@ -288,8 +288,11 @@ class KeyingWidget(QWidget):
             self.page_view.set_page(None)
             self.snippet.set_page(None)
             self.snippet.set_zone(None, message="Loading the page\u2026")
-            self._remember_display_width()
-            self.pages.request([sha])
+            # Not before the view is shown: until then its size, and so the width the page is
+            # decoded for, is a guess; being shown requests it (showEvent, _prefetch).
+            if self.isVisible():
+                self._remember_display_width()
+                self.pages.request([sha])
             return
         self._shown_sha = sha
         self.page_view.set_page(page)
@@ -625,6 +628,8 @@ class KeyingWidget(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self._remember_display_width()
+        if not self.session.unit_finished:
+            self._prefetch_again.start()  # the pages wanted now, for the width the view has
         if not self.session.unit_finished and self.form.has_path(self.session.path):
             self.form.focus_path(self.session.path)  # keys go to the field from the first one on
 

@@ -108,6 +108,31 @@ def test_the_page_cache_keeps_the_previous_current_and_next_documents_only(
         station.close()
 
 
+def test_the_first_page_is_decoded_once_for_the_width_the_shown_view_draws_it_at(qtbot, monkeypatch,
+                                                                                  station: DemoStation) -> None:
+    """Until the view is shown its size is a guess: a page asked for then came for the wrong
+    width, was drawn scaled (a few ms a paint) and took the decoder's time from the next pages."""
+    from ui.prefetch import PageCacheModel
+
+    asked: list[tuple[str, int]] = []
+    request = PageCacheModel.request
+
+    def recording(self: PageCacheModel, sha256s) -> None:  # type: ignore[no-untyped-def]
+        sha256s = list(sha256s)
+        asked.extend((sha, self.display_width) for sha in sha256s
+                     if self.page(sha) is None and not self.is_loading(sha))
+        request(self, sha256s)
+
+    monkeypatch.setattr(PageCacheModel, "request", recording)
+    widget = open_keying(qtbot, station)
+    first = widget.session.document.page_shas[0]
+    width = widget.page_view.fit_width_pixels()
+    assert [w for sha, w in asked if sha == first] == [width]  # once, for the shown width
+    page = widget.page_view.page
+    assert page is not None and width in [level.width() for _scale, level in page.levels]
+    widget.close_session()
+
+
 class _PaintWatch(QObject):
     """Calls `seen()` at every paint of the widgets it is installed on, keeping what it returns."""
 
