@@ -628,9 +628,10 @@ class KeyingWidget(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self._remember_display_width()
-        if not self.session.unit_finished:
-            self._prefetch_again.start()  # the pages wanted now, for the width the view has
-        if not self.session.unit_finished and self.form.has_path(self.session.path):
+        if self.session.unit_finished:
+            return
+        self._prefetch_again.start()  # the pages wanted now, for the width the view has
+        if self.form.has_path(self.session.path):
             self.form.focus_path(self.session.path)  # keys go to the field from the first one on
 
     def _remember_display_width(self) -> None:
