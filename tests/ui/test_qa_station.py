@@ -18,7 +18,7 @@ from tests.workstation.centralseed import add_user, sample_template, seed_batch
 from tests.workstation.test_resolve import add_entry
 from ui.qa_entries import diff_html
 from ui.qa_models import QaDocumentsModel, QaQueueModel
-from ui.qa_station import QaStationWidget
+from ui.qa_station import NEXT_DISPUTE_WRITE_DELAY_S, QaStationWidget
 from workstation import models as m
 from workstation import qa
 from workstation.auth import Actor
@@ -251,6 +251,24 @@ def test_deciding_in_another_document_closes_the_one_left(central: Store, qtbot,
         key(qtbot, station, ("z", Qt.KeyboardModifier.ControlModifier))
     assert "Document 1 is closed and final" in station.message_text
     assert resolutions(central, seeded.documents[0])["city"][0] == "X"
+
+
+def test_a_decisions_write_waits_for_the_next_dispute_to_be_shown(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
+    seeded = seed(central, [({"city": "X", "zip": "12345"}, {"city": "Y", "zip": "12346"})])
+    station = open_station(seeded.lead, central)
+    writer = station.writer
+    held: list[tuple[float, str, int]] = []  # (seconds, the field shown, writes queued) when asked
+    real_defer = writer.defer
+    writer.defer = lambda seconds: (  # type: ignore[method-assign]
+        held.append((seconds, station.current_item.field_path, writer.pending)), real_defer(seconds))
+    first = station.current_item.field_path
+    with qtbot.waitSignal(station.decision_made):
+        key(qtbot, station, "1", Qt.Key.Key_Return)
+    # Asked before the decision was queued, while its field was still shown: the write begins
+    # once the next field is on screen, and it is written then.
+    assert held == [(NEXT_DISPUTE_WRITE_DELAY_S, first, 0)]
+    assert station.current_item.field_path != first
+    assert resolutions(central, seeded.documents[0])[first][0] == "X"
 
 
 def test_closing_the_station_writes_everything_and_closes_the_open_document(central: Store, qtbot, open_station) -> None:  # type: ignore[no-untyped-def]
