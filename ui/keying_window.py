@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -587,12 +586,7 @@ class KeyingWidget(QWidget):
         if self._failed_jobs:
             self._retry.stop()
             self._on_retry_timeout()
-        self.writer.hurry()
-        deadline = time.monotonic() + timeout_ms / 1000
-        while self.writer.pending and time.monotonic() < deadline:
-            QApplication.processEvents()
-            self.writer.wait(5)
-        QApplication.processEvents()
+        self.writer.drain(timeout_ms)
         return self.unsaved == 0
 
     def close_session(self) -> None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -1026,11 +1025,7 @@ class QaStationWidget(QWidget):
         self._closed = True
         for timer in (self._figures_timer, self._figures_soon, self._close_timer):
             timer.stop()
-        self.writer.hurry()
-        deadline = time.monotonic() + timeout_ms / 1000
-        while self.writer.pending and time.monotonic() < deadline:
-            QApplication.processEvents()
-            self.writer.wait(5)
+        self.writer.drain(timeout_ms)
         return self.writer.stop(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)

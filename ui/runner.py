@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QThreadPool, Signal, Slot
 
 from workstation.errors import KnownError
 
@@ -259,6 +259,17 @@ class WriterThread(QThread):
         """Seconds until the first job after a pause may be written."""
         with self._due_lock:
             return self._due - time.monotonic()
+
+    def drain(self, timeout_ms: int = 30_000) -> bool:
+        """Write every queued job now and deliver its signal (the GUI thread waits for them: the
+        lock, logging out, closing); True when none is left within the timeout."""
+        self.hurry()
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self._pending and time.monotonic() < deadline:
+            QCoreApplication.processEvents()  # the saved/failed signals of the jobs written
+            self.wait(5)
+        QCoreApplication.processEvents()
+        return self._pending == 0
 
     def stop(self, timeout_ms: int = 30_000) -> bool:
         """Finish the queued jobs, end the thread; True when it ended within the timeout."""

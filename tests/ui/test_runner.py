@@ -218,3 +218,28 @@ def test_defer_also_holds_back_the_writes_queued_behind_a_busy_writer(qtbot) -> 
     writer.hurry()
     qtbot.waitUntil(lambda: done == ["the field being written", "the document's last field"], timeout=5000)
     assert writer.stop(5000)
+
+
+def test_drain_writes_what_is_queued_at_once_and_delivers_its_signals(qtbot) -> None:
+    """Locking, logging out and closing wait for the writes: drain() does not wait for the
+    writer's delay or a defer, and returns once every job's signal has been delivered."""
+    writer = WriterThread(delay_s=600)
+    writer.defer(600)
+    saved: list[object] = []
+    writer.saved.connect(lambda _job, result: saved.append(result))
+    for n in range(3):
+        writer.submit(lambda n=n: n)
+    assert writer.drain(5000)
+    assert saved == [0, 1, 2] and writer.pending == 0
+    assert writer.stop(5000)
+
+
+def test_drain_says_so_when_a_write_outlasts_the_wait(qtbot) -> None:
+    writer = WriterThread(delay_s=0)
+    release = threading.Event()
+    writer.submit(lambda: release.wait(10))
+    assert not writer.drain(50)
+    assert writer.pending == 1
+    release.set()
+    assert writer.drain(5000)
+    assert writer.stop(5000)
