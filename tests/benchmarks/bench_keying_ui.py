@@ -368,7 +368,7 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall]]:
     lateness = [0.0]
     last = [time.perf_counter()]
     last_clock = [clock.read()]
-    worst: list[_Stall] = []
+    late_ticks: list[_Stall] = []
     current = [""]
 
     def on_probe() -> None:
@@ -376,7 +376,7 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall]]:
         late = (now - last[0]) * 1000 - 1.0
         lateness[0] = max(lateness[0], late)
         if late > 8:
-            worst.append(_Stall(late, now - last[0], last_clock[0], read, current[0]))
+            late_ticks.append(_Stall(late, now - last[0], last_clock[0], read, current[0]))
         last[0], last_clock[0] = now, read
 
     def events() -> Iterator[Callable[[], None]]:
@@ -408,7 +408,7 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall]]:
     probe.stop()
     typist.stop()
     clock.close()
-    return lateness[0], worst
+    return lateness[0], late_ticks
 
 
 def _rss_mb(pid: int | str = "self") -> float:
@@ -510,9 +510,9 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
         machine, unit_started = _machine_times(), time.perf_counter()
         full_collections.clear()
         if purpose == "stall":
-            stall, worst = _key_on_timers(widget)
+            stall, late_ticks = _key_on_timers(widget)
             stalls.append(stall)
-            print(_stall_report(batch, worst), file=sys.stderr)
+            print(_stall_report(batch, late_ticks), file=sys.stderr)
         else:
             target = next_off if purpose == "baseline" else next_on
             slowest = _key_synchronously(widget, target, keys if purpose == "next" else None)
