@@ -21,7 +21,12 @@ are measured in two child processes (what other benchmarks left in memory does n
   included, over the prefetch-on documents.
 * gui_stall_ms: the largest lateness of a 1 ms timer while 100 documents are keyed with one key
   event every 4 ms from a timer (saving, decoding and statistics running meanwhile, as under a
-  fast keyer). In the second child, which keys pass 2 of all 500 documents.
+  fast keyer). In the second child, which keys pass 2 of all 500 documents. Beside it:
+  machine_paused_ms, the longest time in those units that no CPU of the machine ran anything
+  (one real-time watcher per CPU, each woken every millisecond, all late at once: the virtual
+  machine's host had stopped it, which this kind of machine does not count as steal), and
+  less_paused_ms, the largest lateness with those pauses taken out of each tick. The figure
+  itself is the lateness as measured, pauses and all.
 * rss_mb_500_pages: resident memory of the second child (the application) plus its page decoder
   process, once it has keyed through the 500 documents (500 pages), unit after unit, each
   keying view closed as the home closes it. Extra: each part and the application's peak.
@@ -41,6 +46,7 @@ import json
 import os
 import random
 import resource
+import select
 import subprocess
 import sys
 import time
@@ -320,23 +326,26 @@ class _Stall:
     """One late tick of the 1 ms timer, in ms: how late, and of the gap the GUI thread's CPU
     time, its time runnable but waiting for a CPU, how many times it went to sleep, and the rest
     (asleep, or where it never slept, the time the host took its CPU back); the last three are
-    None where `_ThreadClock` cannot tell them."""
+    None where `_ThreadClock` cannot tell them. `frozen` is the part of the gap in which no CPU
+    of the machine ran anything (`_FreezeWatch`), set once the unit is keyed."""
 
-    def __init__(self, late: float, gap_s: float, before: tuple[float, float | None, int | None],
+    def __init__(self, late: float, gap: tuple[float, float], before: tuple[float, float | None, int | None],
                  after: tuple[float, float | None, int | None], key: str) -> None:
-        self.late, self.key = late, key
+        self.late, self.gap, self.key = late, gap, key
+        self.frozen: float | None = None
         self.cpu = (after[0] - before[0]) * 1000
         self.waited = self.rest = self.slept = None
         if before[1] is not None and after[1] is not None and before[2] is not None and after[2] is not None:
             self.waited = (after[1] - before[1]) * 1000
             self.slept = after[2] - before[2]
-            self.rest = gap_s * 1000 - self.cpu - self.waited
+            self.rest = (gap[1] - gap[0]) * 1000 - self.cpu - self.waited
 
     def __repr__(self) -> str:
+        frozen = f", machine frozen {self.frozen:.1f}" if self.frozen else ""
         if self.rest is None:
-            return f"({self.late:.1f}, cpu {self.cpu:.1f}, {self.key!r})"
+            return f"({self.late:.1f}, cpu {self.cpu:.1f}{frozen}, {self.key!r})"
         rest = f"host {self.rest:.1f}" if self.slept == 0 else f"asleep {self.slept}x {self.rest:.1f}"
-        return f"({self.late:.1f}: cpu {self.cpu:.1f}, waiting {self.waited:.1f}, {rest}, {self.key!r})"
+        return f"({self.late:.1f}: cpu {self.cpu:.1f}, waiting {self.waited:.1f}, {rest}{frozen}, {self.key!r})"
 
 
 def _stall_report(batch: str, stalls: list[_Stall]) -> str:
@@ -352,14 +361,15 @@ def _stall_report(batch: str, stalls: list[_Stall]) -> str:
             f"late in all: GUI CPU {sum(st.cpu for st in over):.0f} ms, waiting for a CPU "
             f"{sum(st.waited or 0.0 for st in over):.0f} ms, host {sum(st.rest or 0.0 for st in hosted):.0f} ms "
             f"({len(hosted)} of them never slept), asleep "
-            f"{sum(st.rest or 0.0 for st in over if st.slept):.0f} ms")
+            f"{sum(st.rest or 0.0 for st in over if st.slept):.0f} ms; of all that, the whole machine paused "
+            f"{sum(st.frozen or 0.0 for st in over):.0f} ms")
     return "\n".join(lines)
 
 
-def _key_on_timers(widget: Any) -> tuple[float, list[_Stall]]:
+def _key_on_timers(widget: Any) -> tuple[float, list[_Stall], list[tuple[float, float]]]:
     """Key the unit with one key event every TYPIST_MS from a timer; the largest lateness of
-    a 1 ms timer meanwhile, in ms, and each tick more than 8 ms late with its parts and the key
-    that came before it."""
+    a 1 ms timer meanwhile, in ms, each tick more than 8 ms late with its parts and the key
+    that came before it, and every tick's gap (time.perf_counter at the tick before and at it)."""
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     session = widget.session
@@ -369,14 +379,16 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall]]:
     last = [time.perf_counter()]
     last_clock = [clock.read()]
     late_ticks: list[_Stall] = []
+    gaps: list[tuple[float, float]] = []
     current = [""]
 
     def on_probe() -> None:
         now, read = time.perf_counter(), clock.read()
         late = (now - last[0]) * 1000 - 1.0
         lateness[0] = max(lateness[0], late)
+        gaps.append((last[0], now))
         if late > 8:
-            late_ticks.append(_Stall(late, now - last[0], last_clock[0], read, current[0]))
+            late_ticks.append(_Stall(late, (last[0], now), last_clock[0], read, current[0]))
         last[0], last_clock[0] = now, read
 
     def events() -> Iterator[Callable[[], None]]:
@@ -408,7 +420,103 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall]]:
     probe.stop()
     typist.stop()
     clock.close()
-    return lateness[0], late_ticks
+    return lateness[0], late_ticks, gaps
+
+
+# --- the machine's own pauses ------------------------------------------------------------------
+
+WATCH_SLACK_MS = 1.0  # a watcher waking more than this late counts its CPU as having stopped
+WATCH_MAX_CPUS = 16
+
+
+def _watch(cpu: int) -> None:
+    """A watcher process of `_FreezeWatch`: pinned to one CPU at real-time priority, asleep 1 ms
+    at a time until its stdin closes, then prints as JSON each stretch it woke late for (when it
+    should have woken, when it did; time.perf_counter, one clock for every process here)."""
+    try:
+        os.sched_setaffinity(0, {cpu})
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except OSError as exc:  # real-time scheduling needs root or CAP_SYS_NICE
+        print(f"not watched: {exc}", flush=True)
+        return
+    print("ready", flush=True)
+    late: list[tuple[float, float]] = []
+    last = time.perf_counter()
+    while True:
+        closed, _, _ = select.select([sys.stdin], [], [], 0.001)
+        now = time.perf_counter()
+        if (now - last) * 1000 - 1.0 > WATCH_SLACK_MS:
+            late.append((last + 0.001, now))
+        last = now
+        if closed:
+            break
+    print(json.dumps(late), flush=True)
+
+
+class _FreezeWatch:
+    """Watches for the times no CPU of this machine ran anything: one real-time watcher per CPU
+    the station may run on, each waking every millisecond. A real-time thread wakes on time
+    whatever the machine's programs are doing, so where every watcher woke late at once, the
+    machine itself had stopped (a virtual machine's host had paused it; on this kind of virtual
+    machine that is not counted as steal). `stop()` gives those stretches, or None where they
+    could not be watched (not Linux, no real-time scheduling allowed: `why_not` says)."""
+
+    def __init__(self) -> None:
+        self.why_not = ""
+        self._watchers: list[subprocess.Popen[str]] = []
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if not cpus or len(cpus) > WATCH_MAX_CPUS:
+            self.why_not = f"{len(cpus)} CPUs to watch"
+            return
+        root = Path(__file__).resolve().parents[2]
+        for cpu in cpus:
+            self._watchers.append(subprocess.Popen(
+                [sys.executable, "-m", "tests.benchmarks.bench_keying_ui", "watch", str(cpu)],
+                cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+        for watcher in self._watchers:
+            assert watcher.stdout is not None
+            answer = watcher.stdout.readline().strip()
+            if answer != "ready" and not self.why_not:
+                self.why_not = answer or "a watcher did not start"
+
+    def stop(self) -> list[tuple[float, float]] | None:
+        stretches = []
+        for watcher in self._watchers:
+            out, _ = watcher.communicate("", timeout=30)
+            stretches.append([(start, end) for start, end in json.loads(out)] if out.strip() else [])
+        self._watchers.clear()
+        return None if self.why_not else _together(stretches)
+
+
+def _together(stretches: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    """Where every list of stretches (each in time order, none overlapping) has one at once."""
+    together = stretches[0] if stretches else []
+    for other in stretches[1:]:
+        both, i, j = [], 0, 0
+        while i < len(together) and j < len(other):
+            start, end = max(together[i][0], other[j][0]), min(together[i][1], other[j][1])
+            if end > start:
+                both.append((start, end))
+            if together[i][1] < other[j][1]:
+                i += 1
+            else:
+                j += 1
+        together = both
+    return together
+
+
+def _within(gaps: list[tuple[float, float]], stretches: list[tuple[float, float]]) -> list[float]:
+    """For each gap (in time order, none overlapping), the ms of it covered by the stretches."""
+    covered, j = [], 0
+    for start, end in gaps:
+        while j < len(stretches) and stretches[j][1] <= start:
+            j += 1
+        total, k = 0.0, j
+        while k < len(stretches) and stretches[k][0] < end:
+            total += min(end, stretches[k][1]) - max(start, stretches[k][0])
+            k += 1
+        covered.append(total * 1000)
+    return covered
 
 
 def _rss_mb(pid: int | str = "self") -> float:
@@ -501,6 +609,8 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
     next_off: list[float] = []
     keys: list[float] = []
     stalls: list[float] = []
+    less_frozen: list[float] = []  # each stall unit's largest lateness less the machine's pauses in it
+    frozen: list[float] = []  # each stall unit's longest pause of the whole machine
     pages = 0
     for batch, count, prefetch, purpose in plan:
         claim, _ = claim_and_pull(central, local, keyer_id, batch_id=batches[batch], pass_no=pass_no,
@@ -510,9 +620,23 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
         machine, unit_started = _machine_times(), time.perf_counter()
         full_collections.clear()
         if purpose == "stall":
-            stall, late_ticks = _key_on_timers(widget)
+            watch = _FreezeWatch()
+            try:
+                stall, late_ticks, gaps = _key_on_timers(widget)
+            finally:
+                paused = watch.stop()
             stalls.append(stall)
+            if paused is not None:
+                for tick, covered in zip(late_ticks, _within([tick.gap for tick in late_ticks], paused)):
+                    tick.frozen = covered
+                less_frozen.append(max((((end - start) * 1000 - 1.0) - covered
+                                        for (start, end), covered in zip(gaps, _within(gaps, paused))), default=0.0))
+                frozen.append(max(((end - start) * 1000 for start, end in paused), default=0.0))
             print(_stall_report(batch, late_ticks), file=sys.stderr)
+            print(f"# {batch} (stall): " + (
+                f"the whole machine paused {sum(1 for a, b in paused if b - a > 0.002)} time(s) for over 2 ms "
+                f"(the longest {frozen[-1]:.1f} ms); the GUI's largest lateness less the pauses {less_frozen[-1]:.1f} ms"
+                if paused is not None else f"the machine's pauses not watched ({watch.why_not})"), file=sys.stderr)
         else:
             target = next_off if purpose == "baseline" else next_on
             slowest = _key_synchronously(widget, target, keys if purpose == "next" else None)
@@ -531,6 +655,8 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
     wait_for_page_memory()
     measured = {
         "next_on": next_on, "next_off": next_off, "keys": keys, "stalls": stalls, "pages": pages,
+        "less_frozen": less_frozen if len(less_frozen) == len(stalls) else None,
+        "frozen": frozen if len(frozen) == len(stalls) else None,
         "app_mb": _rss_mb(), "decoder_mb": sum(_rss_mb(pid) for pid in _decoder_pids()),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "keyed_s": time.perf_counter() - started,
@@ -562,8 +688,13 @@ def run(report: Report) -> None:
                   documents=len(speed["next_on"]), p50=round(_p(speed["next_on"], 0.5), 2))
     report.figure("keystroke_ms", _p(speed["keys"], 0.99), "ms", target="<= 4", keys=len(speed["keys"]),
                   p50=round(_p(speed["keys"], 0.5), 3))
+    # The figure is the GUI thread's lateness as measured; beside it, what of it the machine itself
+    # took (every CPU stopped at once), so a run on a paused virtual machine can be read.
+    paused: dict[str, object] = {"machine_paused": "not watched"}
+    if memory["frozen"] is not None:
+        paused = {"machine_paused_ms": max(memory["frozen"]), "less_paused_ms": max(memory["less_frozen"])}
     report.figure("gui_stall_ms", max(memory["stalls"]), "ms", target=f"<= {STALL_TARGET_MS:.0f}", documents=100,
-                  typist_ms=TYPIST_MS)
+                  typist_ms=TYPIST_MS, **paused)
     report.figure("rss_mb_500_pages", memory["app_mb"] + memory["decoder_mb"], "MB", target="<= 300",
                   pages=memory["pages"], app_mb=round(memory["app_mb"]), decoder_mb=round(memory["decoder_mb"]),
                   app_peak_mb=round(memory["peak_mb"]), setup_s=round(setup_s),
@@ -571,5 +702,8 @@ def run(report: Report) -> None:
 
 
 if __name__ == "__main__":
-    result = measure(Path(sys.argv[1]), sys.argv[2])
-    Path(sys.argv[3]).write_text(json.dumps(result), encoding="utf-8")
+    if sys.argv[1] == "watch":
+        _watch(int(sys.argv[2]))
+    else:
+        result = measure(Path(sys.argv[1]), sys.argv[2])
+        Path(sys.argv[3]).write_text(json.dumps(result), encoding="utf-8")
