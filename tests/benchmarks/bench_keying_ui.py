@@ -525,6 +525,16 @@ def _rss_mb(pid: int | str = "self") -> float:
     return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _peak_mb() -> float:
+    """This process's largest resident memory so far. Not getrusage's ru_maxrss: Linux keeps
+    that across exec, so a child started by a runner holding 400 MB reported the runner's."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def _decoder_pids() -> list[int]:
     from ui.prefetch import PageDecoder
 
@@ -658,7 +668,7 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
         "less_frozen": less_frozen if len(less_frozen) == len(stalls) else None,
         "frozen": frozen if len(frozen) == len(stalls) else None,
         "app_mb": _rss_mb(), "decoder_mb": sum(_rss_mb(pid) for pid in _decoder_pids()),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": _peak_mb(),
         "keyed_s": time.perf_counter() - started,
     }
     idle.stop()
