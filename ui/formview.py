@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSpacerItem,
+    QStyle,
+    QStyleOption,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -200,8 +202,12 @@ class HelpLineWidget(StaysOpaque, QFrame):
         return QSize(200, self.height())
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        super().paintEvent(event)
         painter = QPainter(self)
+        # Opaque, so Qt leaves the styled background to the widget: without this the line
+        # showed whatever the window's backing store held there (black).
+        option = QStyleOption()
+        option.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, option, painter, self)
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         area = self.contentsRect().adjusted(self.PADDING_X, self.PADDING_Y, -self.PADDING_X, -self.PADDING_Y)
         painter.drawText(area, int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),

@@ -353,6 +353,21 @@ def test_value_boxes_stay_opaque_when_restyled(qtbot, form: FormWidget) -> None:
     assert form.help_line.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
 
+def test_the_help_line_paints_its_own_background_and_border(qtbot, form: FormWidget) -> None:
+    """Opaque, so Qt leaves its styled background to it: what the screen shows is the style
+    sheet's fill and top border, not whatever the backing store held (it was black)."""
+    form.focus_path("patient_dob")
+    QApplication.processEvents()
+    line = form.help_line
+    assert line.text()
+    shot = QApplication.primaryScreen().grabWindow(form.winId()).toImage()
+    top_left = line.mapTo(form, QPoint(0, 0))
+    right = top_left.x() + line.width() - 4  # past the text, which starts at the left
+    assert shot.pixelColor(right, top_left.y()) == QColor("#e3e6eb")  # the border at its top
+    assert shot.pixelColor(right, top_left.y() + line.height() // 2) == QColor("#f7f8fa")
+    assert shot.pixelColor(top_left.x() + 4, top_left.y() + line.height() - 3) == QColor("#f7f8fa")
+
+
 def test_moving_on_repaints_the_two_rows_and_the_help_line_not_what_is_behind_them(qtbot, form: FormWidget) -> None:
     from tests.ui.events import EventCounter
 
