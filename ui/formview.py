@@ -101,6 +101,12 @@ def describe(spec: FieldSpec) -> str:
     return f"{spec.help}  ({text})" if spec.help else text[:1].upper() + text[1:]
 
 
+def _spoken_name(path: str, spec: FieldSpec) -> str:
+    """A value box's accessible name: its label, and for a line item its line's number."""
+    row = parse_path(path).row
+    return f"{spec.label}, line {row}" if row else spec.label
+
+
 def _placeholder(spec: FieldSpec) -> str:
     if spec.type == "date":
         return spec.date_format
@@ -712,6 +718,7 @@ class FormWidget(QWidget):
             for field_row in block.fields:
                 field_row.path = row_path(view.spec.key, number, field_row.spec.key)
                 field_row.edit.path = field_row.path
+                field_row.edit.setAccessibleName(_spoken_name(field_row.path, field_row.spec))
                 self._rows[field_row.path] = field_row
         count = len(view.blocks)
         view.box.setTitle(f"{view.spec.label}  ({count} of up to {view.spec.max_rows})")
@@ -752,6 +759,9 @@ class FormWidget(QWidget):
         help_text = describe(spec)
         edit.setToolTip(help_text)
         label.setToolTip(help_text)
+        # The label is painted, not a QLabel buddy: a screen reader takes the name from here.
+        edit.setAccessibleName(_spoken_name(path, spec))
+        edit.setAccessibleDescription(help_text)
         chars = _width_in_chars(spec)
         edit.ensurePolished()
         char_width = edit.fontMetrics().horizontalAdvance("W")

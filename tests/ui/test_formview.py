@@ -207,6 +207,21 @@ def test_set_field_state_keeps_the_cursor_where_the_keyer_is(qtbot, form: FormWi
     assert edit.cursorPosition() == 8
 
 
+def test_a_screen_reader_hears_each_value_box_by_its_label_and_line(qtbot, form: FormWidget) -> None:
+    """The labels are painted, not QLabel buddies: each value box carries its own name, a line
+    item's with its line number, renumbered when a line above it goes."""
+    dob = form.line_edit("patient_dob")
+    assert dob.accessibleName() == "3. Patient's birth date"
+    assert "MM/DD/YYYY" in dob.accessibleDescription()
+    form.add_row("lines", 2)
+    form.add_row("lines", 3)
+    assert form.line_edit("lines[3].cpt").accessibleName() == "24D. CPT/HCPCS, line 3"
+    moved = form.line_edit("lines[3].cpt")
+    form.remove_row("lines", 2)
+    assert form.line_edit("lines[2].cpt") is moved and moved.accessibleName() == "24D. CPT/HCPCS, line 2"
+    assert all(form.line_edit(path).accessibleName() for path in form.paths())
+
+
 def test_rows_are_added_and_removed(qtbot, form: FormWidget) -> None:
     assert form.row_count("lines") == 1
     form.add_row("lines", 2)
