@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from workstation import audit
@@ -260,7 +260,13 @@ def unlock_station(central: Callable[[], Store], local: Callable[[], Store] | No
     Failures checked offline count (and lock) in the station's copy.
     """
     try:
-        unlock(central(), actor, password, now=now, max_failures=max_failures, lockout=lockout)
+        store = central()
+        try:
+            unlock(store, actor, password, now=now, max_failures=max_failures, lockout=lockout)
+        except AuthError:
+            refresh_account_copies(store, local)  # it was reached: the copies catch up all the same
+            raise
+        refresh_account_copies(store, local)
         return
     except DatabaseUnavailable:
         pass
@@ -289,7 +295,14 @@ def login_station(central: Callable[[], Store], local: Callable[[], Store] | Non
     "login.offline". Someone who never claimed work here has no copy and is told to wait.
     """
     try:
-        return authenticate(central(), username, password, now=now, max_failures=max_failures, lockout=lockout)
+        store = central()
+        try:
+            actor = authenticate(store, username, password, now=now, max_failures=max_failures, lockout=lockout)
+        except AuthError:
+            refresh_account_copies(store, local)  # it was reached: the copies catch up all the same
+            raise
+        refresh_account_copies(store, local)
+        return actor
     except DatabaseUnavailable:
         pass
     except (OperationalError, InterfaceError):
@@ -308,6 +321,37 @@ def login_station(central: Callable[[], Store], local: Callable[[], Store] | Non
                          action="login.offline")
     log.info("user %s logged in offline, against this station's copy of the account", actor.username)
     return actor
+
+
+_COPIED = ("username", "display_name", "role", "password_hash", "active", "failed_logins", "locked_until")
+
+
+def refresh_account_copies(central: Store, local: Callable[[], Store] | None) -> None:
+    """Bring the station's copies of accounts (pulled with each keyer's work) up to date from
+    the central database, whenever a login or unlock here reached it, whoever's and whatever
+    its outcome: a password changed, an account disabled or a role changed at another station
+    then holds here too, should the central database go out of reach later. An account gone
+    from the central database is disabled here. Never fails the login: a copy that cannot be
+    refreshed now is refreshed at the next one (or the next pull)."""
+    if local is None:
+        return
+    try:
+        store = local()
+        with store.session() as ls:
+            ids = list(ls.scalars(select(m.User.id)))
+        if not ids:
+            return
+        with central.session() as s:
+            current = {u.id: {name: getattr(u, name) for name in _COPIED}
+                       for u in s.scalars(select(m.User).where(m.User.id.in_(ids)))}
+        with store.transaction() as ls:
+            for copy in ls.scalars(select(m.User).where(m.User.id.in_(ids))):
+                values = current.get(copy.id, {"active": False})
+                for name, value in values.items():
+                    if getattr(copy, name) != value:
+                        setattr(copy, name, value)
+    except (KnownError, SQLAlchemyError) as exc:
+        log.warning("could not refresh this station's copies of accounts: %s", exc)
 
 
 def verify_password(store: Store, actor: Actor, password: str) -> bool:

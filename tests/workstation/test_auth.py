@@ -262,6 +262,44 @@ def test_a_keyer_logs_in_offline_against_the_account_their_station_pulled(
         auth.login_station(_unreachable, None, "asha", "s3cret-pass")
 
 
+def test_the_station_s_copies_of_accounts_catch_up_whenever_a_login_reaches_the_central_database(
+        central: Store, local: Store, admin: auth.Actor) -> None:
+    """A password changed or an account disabled at another station holds here too once anyone
+    logs in here online, so the old password or a disabled account cannot log in offline later."""
+    from workstation import sync, work
+    from tests.workstation.centralseed import seed_batch
+
+    asha = auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+    auth.create_user(central, admin, "ravi", "keyer", "other-pass1")
+    batch = seed_batch(central, documents=2)
+    sync.pull(central, local, work.claim(central, asha.id, batch_id=batch.batch_id, pass_no=1))
+    with local.transaction() as s:  # a stray copy of an account the central database no longer has
+        s.add(m.User(username="ghost", role="keyer", password_hash=auth.hash_password("ghost-pass1")))
+
+    auth.set_password(central, admin, "asha", "n3w-pass-word")  # at another station
+    auth.login_station(lambda: central, lambda: local, "ravi", "other-pass1")  # someone else, online
+    with pytest.raises(AuthError, match="user name or password is wrong"):
+        auth.login_station(_unreachable, lambda: local, "asha", "s3cret-pass")
+    assert auth.login_station(_unreachable, lambda: local, "asha", "n3w-pass-word").id == asha.id
+    with pytest.raises(AuthError, match="disabled"):
+        auth.login_station(_unreachable, lambda: local, "ghost", "ghost-pass1")
+
+    auth.set_active(central, admin, "asha", False)
+    with pytest.raises(AuthError, match="disabled"):  # online: refused, and the copy learns why
+        auth.login_station(lambda: central, lambda: local, "asha", "n3w-pass-word")
+    with pytest.raises(AuthError, match="disabled"):
+        auth.login_station(_unreachable, lambda: local, "asha", "n3w-pass-word")
+
+
+def test_a_copy_that_cannot_be_refreshed_does_not_stop_an_online_login(central: Store, admin: auth.Actor) -> None:
+    asha = auth.create_user(central, admin, "asha", "keyer", "s3cret-pass")
+
+    def broken_local() -> Store:
+        raise KnownError("The station's store cannot be opened.")
+
+    assert auth.login_station(lambda: central, broken_local, "asha", "s3cret-pass").id == asha.id
+
+
 def test_nobody_disables_themselves_or_the_last_active_admin(central: Store, admin: auth.Actor) -> None:
     operator = auth.operator("ops")  # a headless command without --as: not an account itself
     with pytest.raises(KnownError, match="^root is the last active administrator") as last:
