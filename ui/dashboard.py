@@ -7,7 +7,9 @@ comes back: the tables are `reports.Table`s (the same rows the CSV export writes
 draw its hourly, per-field and per-class numbers. Under the open batches, the page problems keyers
 reported (F8) that are still open; a supervisor closes the selected one with a note (Close
 report, Alt+C or Del: `ui.page_problem_dialog` asks for it, `page_problems.close_problem` runs
-off the GUI thread, a refusal is shown as its sentence) and the table refreshes without it. A refresh asked for while one runs is queued, so the
+off the GUI thread, a refusal is shown as its sentence) and the table refreshes without it;
+"Include closed" (Alt+L) lists the closed ones too, with who closed each, when, and what was
+done. A refresh asked for while one runs is queued, so the
 page never runs two at a time and never freezes. It refreshes itself every minute while it is
 shown, and on F5.
 """
@@ -21,10 +23,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QItemSelection, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QFileDialog,
@@ -204,7 +207,11 @@ class DashboardWidget(QWidget):
         self.problem_model = ReportTableModel(reports.page_problem_table(()), self)
         self.problem_view = _table_view("dashboardPageProblems", self.problem_model,
                                         self.problem_model.column_of("reported_at"), Qt.SortOrder.DescendingOrder)
-        self.problem_view.setAccessibleName("Open page problem reports")
+        self.problem_view.setAccessibleName("Page problem reports")
+        self.closed_problems_box = QCheckBox("Include c&losed")
+        self.closed_problems_box.setObjectName("dashboardClosedProblems")
+        self.closed_problems_box.setToolTip("Show the closed reports too, newest first: when, by whom and what was "
+                                            "done (Alt+L)")
         self.close_problem_button = QPushButton("&Close report…")
         self.close_problem_button.setObjectName("dashboardCloseProblem")
         self.close_problem_button.setToolTip("Close the selected report with a note on what was done (Del)")
@@ -231,7 +238,8 @@ class DashboardWidget(QWidget):
         self.splitter.addWidget(self._section(QLabel("Keyers"), self.keyer_view))
         self.splitter.addWidget(charts)
         self.splitter.addWidget(self._section(self.batches_title, self.batch_view))
-        self.splitter.addWidget(self._section(self.problems_title, self.problem_view, self.close_problem_button))
+        self.splitter.addWidget(self._section(self.problems_title, self.problem_view, self.closed_problems_box,
+                                              self.close_problem_button))
         self.batch_view.setMinimumHeight(30 + 3 * 26)
         self.problem_view.setMinimumHeight(30 + 2 * 26)
         for index, stretch in enumerate(SECTION_SHARES):
@@ -255,6 +263,7 @@ class DashboardWidget(QWidget):
         self.keyer_view.selectionModel().selectionChanged.connect(self._on_keyer_selection_changed)
         self.problem_view.selectionModel().selectionChanged.connect(self._on_problem_selection_changed)
         self.close_problem_button.clicked.connect(self.close_selected_problem)
+        self.closed_problems_box.toggled.connect(self._on_closed_problems_toggled)
         close_key = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.problem_view)
         close_key.setContext(Qt.ShortcutContext.WidgetShortcut)
         close_key.activated.connect(self.close_selected_problem)
@@ -340,7 +349,8 @@ class DashboardWidget(QWidget):
     def help_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """F1: the dashboard's keys."""
         return [("Dashboard", [("F5", "Refresh the figures now"), ("Tab", "Move between filters, tables and charts"),
-                               ("Del / Alt+C", "Close the selected page problem report, with a note")])]
+                               ("Del / Alt+C", "Close the selected page problem report, with a note"),
+                               ("Alt+L", "Show the closed page problem reports too, and what was done")])]
 
     def refresh(self) -> None:
         """Fetch the figures in the background; a refresh asked for meanwhile runs after it."""
@@ -354,9 +364,10 @@ class DashboardWidget(QWidget):
         self._again = False
         self.state_label.setText("Refreshing...")
         actor, central, filters, keyer = self._actor, self._central, self.filters(), self.chart_keyer()
+        closed = self.closed_problems_box.isChecked()
 
         def op() -> metrics.Dashboard:
-            return metrics.load_dashboard(central(), actor, filters, chart_keyer_id=keyer)
+            return metrics.load_dashboard(central(), actor, filters, chart_keyer_id=keyer, closed_problems=closed)
 
         run_in_background(op, self._on_refresh_done, self._on_refresh_error, owner=self)
 
@@ -407,11 +418,14 @@ class DashboardWidget(QWidget):
         self.batch_model.set_table(reports.batch_table(board.batches, board.refreshed_at))
         self.batches_title.setText("Open batches" if board.batches else "Open batches: none (every batch is final)")
         chosen = self.selected_problem()
-        self.problem_model.set_table(reports.page_problem_table(board.page_problems))
+        self.problem_model.set_table(reports.page_problem_table(board.page_problems, closed=board.closed_problems))
         self._select_row(self.problem_view, self.problem_model, chosen.id if chosen else None)
         self._update_close_button()
-        count = len(board.page_problems)
-        self.problems_title.setText(f"Page problems: {count} open" if count else "Page problems: none open")
+        count = sum(1 for p in board.page_problems if p.open)
+        title = f"Page problems: {count} open" if count else "Page problems: none open"
+        if board.closed_problems:
+            title += f", {len(board.page_problems) - count} closed shown"
+        self.problems_title.setText(title)
         self._fill_combo(self.template_box, ALL_TEMPLATES, [(name, name) for name in board.templates])
         self._fill_combo(self.subject_box, WHOLE_TEAM,
                          [(k.display_name or k.username, str(k.keyer_id)) for k in sorted(board.keyers, key=lambda k: k.username)])
@@ -498,6 +512,9 @@ class DashboardWidget(QWidget):
     def _on_problem_selection_changed(self, *_args: object) -> None:
         self._update_close_button()
 
+    def _on_closed_problems_toggled(self, _checked: bool) -> None:
+        self.refresh()
+
     # --- closing a page problem report -----------------------------------------------------------
 
     def selected_problem(self) -> page_problems.PageProblemRow | None:
@@ -509,12 +526,14 @@ class DashboardWidget(QWidget):
         # A convenience: the core refuses anyone else (`page_problems.close`).
         allowed = auth.allowed(self._actor, page_problems.CLOSE_ACTION)
         self.close_problem_button.setVisible(allowed)
-        self.close_problem_button.setEnabled(allowed and not self._closing and self.selected_problem() is not None)
+        self.closed_problems_box.setVisible(auth.allowed(self._actor, "page_problems"))
+        selected = self.selected_problem()
+        self.close_problem_button.setEnabled(allowed and not self._closing and selected is not None and selected.open)
 
     def close_selected_problem(self) -> None:
         """Ask for the note that closes the selected report, then close it in the background."""
         problem = self.selected_problem()
-        if problem is None or self._closing or not auth.allowed(self._actor, page_problems.CLOSE_ACTION):
+        if problem is None or not problem.open or self._closing or not auth.allowed(self._actor, page_problems.CLOSE_ACTION):
             return
         note = CloseProblemDialog.ask(problem, self)
         self.problem_view.setFocus(Qt.FocusReason.OtherFocusReason)

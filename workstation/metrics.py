@@ -375,8 +375,10 @@ class Dashboard:
     batches: tuple[BatchProgress, ...]
     templates: tuple[str, ...]
     refreshed_at: dt.datetime
-    # Open page problem reports, newest first (at most DASHBOARD_PAGE_PROBLEMS; none for a keyer).
+    # Open page problem reports, newest first (at most DASHBOARD_PAGE_PROBLEMS; none for a keyer);
+    # closed ones too when `closed_problems` (what was reported and what was done about it).
     page_problems: tuple[PageProblemRow, ...] = ()
+    closed_problems: bool = False
 
 
 # Open reports are a handful a day; the cap keeps a refresh quick if nobody deals with them.
@@ -399,12 +401,14 @@ def check_view(actor: auth.Actor, filters: Filters, chart_keyer_id: uuid.UUID | 
 
 
 def load_dashboard(central: Store, actor: auth.Actor, filters: Filters = Filters(), *,
-                   chart_keyer_id: uuid.UUID | None = None, batches: bool = True) -> Dashboard:
+                   chart_keyer_id: uuid.UUID | None = None, batches: bool = True,
+                   closed_problems: bool = False) -> Dashboard:
     """Run every query of one dashboard refresh; a keyer gets their own figures and no batches.
 
     Supervisors and admins also get the open page problem reports (`workstation.page_problems`),
     one more indexed statement, like the batches, outside the period and form filters: an open
-    problem matters until its document is final, whenever it was reported.
+    problem matters until its document is final, whenever it was reported. With
+    `closed_problems`, the closed ones as well (newest first, at most DASHBOARD_PAGE_PROBLEMS).
     """
     check_view(actor, filters, chart_keyer_id)
     everyone = may_see_everyone(actor)
@@ -416,11 +420,11 @@ def load_dashboard(central: Store, actor: auth.Actor, filters: Filters = Filters
         fields = errors_by_field(s, filters)
         classes = errors_by_class(s, filters)
         progress = batch_progress(s) if batches and everyone else []
-        problems = (list_problems(s, open_only=True, limit=DASHBOARD_PAGE_PROBLEMS)
+        problems = (list_problems(s, open_only=not closed_problems, limit=DASHBOARD_PAGE_PROBLEMS)
                     if batches and everyone and auth.allowed(actor, "page_problems") else [])
         templates = template_names(s)
     return Dashboard(
         filters=filters, team=team, keyers=tuple(keyers), hourly=tuple(hourly), chart_keyer_id=chart_filters.keyer_id,
         errors_by_field=tuple(fields), errors_by_class=classes, batches=tuple(progress), templates=tuple(templates),
-        refreshed_at=m.utcnow(), page_problems=tuple(problems),
+        refreshed_at=m.utcnow(), page_problems=tuple(problems), closed_problems=closed_problems,
     )

@@ -201,9 +201,34 @@ PAGE_PROBLEM_COLUMNS = (
 )
 
 
-def page_problem_table(problems: Iterable[PageProblemRow]) -> Table:
+# With the closed reports too: what became of each.
+PAGE_PROBLEM_HISTORY_COLUMNS = (
+    *PAGE_PROBLEM_COLUMNS,
+    Column("state", "State", TEXT),
+    Column("closed_at", "Closed (UTC)", MOMENT),
+    Column("closed_by", "Closed by", TEXT),
+    Column("close_note", "What was done", TEXT),
+)
+
+
+def problem_state(p: PageProblemRow) -> str:
+    """"open", "closed", or "document final" (closed by the document's finishing, with no note)."""
+    if p.closed_at is not None:
+        return "closed"
+    return "open" if p.open else "document final"
+
+
+def page_problem_table(problems: Iterable[PageProblemRow], *, closed: bool = False) -> Table:
+    """The open reports; with `closed`, every report given, with what became of it."""
     def cells(p: PageProblemRow) -> tuple[Any, ...]:
         return (p.batch, p.document, p.page_no, p.reason_text, p.keyer, p.reported_at, p.detail)
+
+    def history_cells(p: PageProblemRow) -> tuple[Any, ...]:
+        return (*cells(p), problem_state(p), p.closed_at, p.closed_by, p.close_note)
+
+    if closed:
+        return _table("page_problems", "Page problems", PAGE_PROBLEM_HISTORY_COLUMNS, problems, history_cells,
+                      key=lambda p: p.id)
     return _table("page_problems", "Page problems", PAGE_PROBLEM_COLUMNS, problems, cells, key=lambda p: p.id)
 
 
@@ -211,7 +236,7 @@ def dashboard_tables(board: Dashboard) -> dict[str, Table]:
     """Every table one dashboard refresh shows, by name (what "export all" writes)."""
     tables = (keyer_table(board.keyers), hour_table(board.hourly), field_table(board.errors_by_field),
               class_table(board.errors_by_class), batch_table(board.batches, board.refreshed_at),
-              page_problem_table(board.page_problems))
+              page_problem_table(board.page_problems, closed=board.closed_problems))
     return {t.name: t for t in tables}
 
 

@@ -363,6 +363,50 @@ def test_a_supervisor_closes_the_selected_page_problem_with_a_note(
     assert _open_ids(central, sue) == {second} and page.selected_problem().id == second
 
 
+def test_alt_l_shows_the_closed_reports_with_what_was_done_and_they_cannot_be_closed_again(
+        qtbot: QtBot, reported: tuple[Store, auth.Actor, list[uuid.UUID]], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    central, sue, (first, second) = reported
+    page_problems.close_problem(central, sue, first, "rescanned and re-sent")
+    page = _page(qtbot, central, sue)
+    _shown(qtbot, page)
+    assert page.problem_model.rowCount() == 1 and page.problems_title.text() == "Page problems: 1 open"
+    assert page.closed_problems_box.isVisibleTo(page) and not page.closed_problems_box.isChecked()
+
+    with qtbot.waitSignal(page.refreshed, timeout=10_000):
+        qtbot.keyClick(page, Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)
+    assert page.closed_problems_box.isChecked() and page.problem_model.rowCount() == 2
+    assert page.problems_title.text() == "Page problems: 1 open, 1 closed shown"
+    table = page.problem_model.table
+    by_key = dict(zip(table.keys, table.rows, strict=True))
+    closed_row = dict(zip((c.key for c in table.columns), by_key[first], strict=True))
+    open_row = dict(zip((c.key for c in table.columns), by_key[second], strict=True))
+    assert (closed_row["state"], closed_row["closed_by"], closed_row["close_note"]) == ("closed", "Sue",
+                                                                                         "rescanned and re-sent")
+    assert closed_row["closed_at"] is not None
+    assert (open_row["state"], open_row["closed_at"], open_row["close_note"]) == ("open", None, "")
+
+    asked = Asked(monkeypatch, "again")
+    _select_problem(page, first)  # closed already: nothing to close
+    assert not page.close_problem_button.isEnabled()
+    with qtbot.assertNotEmitted(page.problem_closed, wait=200):
+        qtbot.keyClick(page.problem_view, Qt.Key.Key_Delete)
+    assert asked.asked == []
+    _select_problem(page, second)
+    assert page.close_problem_button.isEnabled()
+
+    target = tmp_path / "history.csv"  # the export writes what the table shows
+    page.ask_save_path = lambda suggested: target  # type: ignore[method-assign]
+    with qtbot.waitSignal(page.exported, timeout=10_000):
+        next(a for a in page.export_menu.actions() if a.objectName() == "export_page_problems").trigger()
+    header = target.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.endswith("State,Closed (UTC),Closed by,What was done")
+
+    with qtbot.waitSignal(page.refreshed, timeout=10_000):
+        page.closed_problems_box.click()
+    assert page.problem_model.rowCount() == 1 and page.problem_model.row_key(0) == second
+
+
 def test_a_refused_close_is_a_sentence_on_the_page_and_the_table_catches_up(
         qtbot: QtBot, reported: tuple[Store, auth.Actor, list[uuid.UUID]], monkeypatch: pytest.MonkeyPatch) -> None:
     central, sue, (first, second) = reported

@@ -72,3 +72,20 @@ def test_export_all_writes_one_file_per_table(tmp_path: Path) -> None:
                                             "errors_by_field-2026-03-02.csv", "hourly-2026-03-02.csv",
                                             "keyers-2026-03-02.csv", "page_problems-2026-03-02.csv"]
     assert (tmp_path / "out" / "keyers-2026-03-02.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("Ann,0,0,5")
+
+
+def test_the_page_problem_history_says_what_became_of_each_report() -> None:
+    from workstation.page_problems import PageProblemRow
+
+    at = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.timezone.utc)
+
+    def row(is_open: bool, closed_at: dt.datetime | None = None, by: str = "", note: str = "") -> PageProblemRow:
+        return PageProblemRow(uuid.uuid4(), "B-1", uuid.uuid4(), "scan.png", 1, "missing", "", "Ann", at,
+                              is_open, closed_at, by, note)
+
+    problems = [row(True), row(False, at, "Sue", "rescanned"), row(False)]  # the last: its document went final
+    assert [reports.problem_state(p) for p in problems] == ["open", "closed", "document final"]
+    history = reports.page_problem_table(problems, closed=True)
+    assert [c.key for c in history.columns][-4:] == ["state", "closed_at", "closed_by", "close_note"]
+    assert history.rows[1][-4:] == ("closed", at, "Sue", "rescanned")
+    assert len(reports.page_problem_table(problems).columns) == len(history.columns) - 4
