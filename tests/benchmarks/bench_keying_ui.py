@@ -327,12 +327,14 @@ class _Stall:
     time, its time runnable but waiting for a CPU, how many times it went to sleep, and the rest
     (asleep, or where it never slept, the time the host took its CPU back); the last three are
     None where `_ThreadClock` cannot tell them. `frozen` is the part of the gap in which no CPU
-    of the machine ran anything (`_FreezeWatch`), set once the unit is keyed."""
+    of the machine ran anything (`_FreezeWatch`), `one_paused` the most of it any one CPU did
+    not (which CPU the GUI thread was on is not known), both set once the unit is keyed."""
 
     def __init__(self, late: float, gap: tuple[float, float], before: tuple[float, float | None, int | None],
                  after: tuple[float, float | None, int | None], key: str) -> None:
         self.late, self.gap, self.key = late, gap, key
         self.frozen: float | None = None
+        self.one_paused: float | None = None
         self.cpu = (after[0] - before[0]) * 1000
         self.waited = self.rest = self.slept = None
         if before[1] is not None and after[1] is not None and before[2] is not None and after[2] is not None:
@@ -342,6 +344,8 @@ class _Stall:
 
     def __repr__(self) -> str:
         frozen = f", machine frozen {self.frozen:.1f}" if self.frozen else ""
+        if self.one_paused and self.one_paused > (self.frozen or 0.0) + 0.5:
+            frozen += f", a CPU paused {self.one_paused:.1f}"
         if self.rest is None:
             return f"({self.late:.1f}, cpu {self.cpu:.1f}{frozen}, {self.key!r})"
         rest = f"host {self.rest:.1f}" if self.slept == 0 else f"asleep {self.slept}x {self.rest:.1f}"
@@ -464,6 +468,7 @@ class _FreezeWatch:
     def __init__(self) -> None:
         self.why_not = ""
         self._watchers: list[subprocess.Popen[str]] = []
+        self.each: list[list[tuple[float, float]]] = []
         cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         if not cpus or len(cpus) > WATCH_MAX_CPUS:
             self.why_not = f"{len(cpus)} CPUs to watch"
@@ -480,12 +485,12 @@ class _FreezeWatch:
                 self.why_not = answer or "a watcher did not start"
 
     def stop(self) -> list[tuple[float, float]] | None:
-        stretches = []
+        """The stretches every CPU stopped at once; `each` then holds every CPU's own."""
         for watcher in self._watchers:
             out, _ = watcher.communicate("", timeout=30)
-            stretches.append([(start, end) for start, end in json.loads(out)] if out.strip() else [])
+            self.each.append([(start, end) for start, end in json.loads(out)] if out.strip() else [])
         self._watchers.clear()
-        return None if self.why_not else _together(stretches)
+        return None if self.why_not else _together(self.each)
 
 
 def _together(stretches: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
@@ -637,8 +642,12 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
                 paused = watch.stop()
             stalls.append(stall)
             if paused is not None:
-                for tick, covered in zip(late_ticks, _within([tick.gap for tick in late_ticks], paused)):
+                late_gaps = [tick.gap for tick in late_ticks]
+                for tick, covered in zip(late_ticks, _within(late_gaps, paused)):
                     tick.frozen = covered
+                for own in watch.each:  # one CPU stopped: the GUI's, or that of a thread it waited for
+                    for tick, covered in zip(late_ticks, _within(late_gaps, own)):
+                        tick.one_paused = max(tick.one_paused or 0.0, covered)
                 less_frozen.append(max((((end - start) * 1000 - 1.0) - covered
                                         for (start, end), covered in zip(gaps, _within(gaps, paused))), default=0.0))
                 frozen.append(max(((end - start) * 1000 for start, end in paused), default=0.0))
