@@ -8,6 +8,7 @@ asserts what the picture must show; /tmp/dashboard.png keeps a copy for a person
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
@@ -18,7 +19,7 @@ from ui.mainwindow import MainWindow
 from workstation import auth
 from workstation.paths import Workspace
 
-COPY = Path("/tmp/dashboard.png")
+COPY = Path(tempfile.gettempdir(), "dashboard.png")
 
 
 def test_a_simulated_floor_makes_a_lively_dashboard(qtbot: QtBot, ws: Workspace, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,4 +179,4 @@ def test_screenshot_of_the_home_with_work_to_resume(qtbot, homes, station: DemoS
     assert "unfinished work" in home.message_text
     target = tmp_path / "home.png"
     assert home.grab().save(str(target))
-    shutil.copyfile(target, "/tmp/keying_home.png")
+    shutil.copyfile(target, Path(tempfile.gettempdir(), "keying_home.png"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from ui.keying_window import KeyingWidget
 from workstation import models as m
 from workstation.keying import KeyingSession, SaveFailed
 
-SHOT = Path("/tmp/keying_window.png")
+SHOT = Path(tempfile.gettempdir(), "keying_window.png")
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 

@@ -7,6 +7,7 @@ waited for by signal; no test sleeps or measures time.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from workstation.errors import AuthError
 from workstation.paths import Workspace
 from workstation.settings import Settings, load_settings, save_settings
 
-SHOT = Path("/tmp/lock_screen.png")
+SHOT = Path(tempfile.gettempdir(), "lock_screen.png")
 
 
 class FakePage(QWidget):

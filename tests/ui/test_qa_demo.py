@@ -9,6 +9,7 @@ batch with keys only, reading the ground truth the way a person reads the scan.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,8 @@ from workstation.paths import Workspace
 from workstation.simulate import ErrorModel, Simulation
 from workstation.store import Store, open_central
 
-SHOT = Path("/tmp/qa_station.png")
-SHOT_BATCHES = Path("/tmp/qa_station_batches.png")
+SHOT = Path(tempfile.gettempdir(), "qa_station.png")
+SHOT_BATCHES = Path(tempfile.gettempdir(), "qa_station_batches.png")
 REBATES = "REBATES-DEMO"
 
 

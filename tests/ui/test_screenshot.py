@@ -8,6 +8,7 @@ what the picture must show; /tmp/ui_shell.png keeps a copy for a person to look 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -23,7 +24,7 @@ from ui.statusbar import SAVED, StatusBarWidget
 from workstation.fields import Issue
 from workstation.templates import FormTemplate
 
-COPY = Path("/tmp/ui_shell.png")
+COPY = Path(tempfile.gettempdir(), "ui_shell.png")
 
 
 class KeyingMockWindow(QMainWindow):
