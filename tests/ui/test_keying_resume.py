@@ -1,9 +1,8 @@
-"""A station killed with SIGKILL mid-keying: the next login offers the unit, at the same field."""
+"""A station killed hard (SIGKILL) mid-keying: the next login offers the unit, at the same field."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.ui.keyingdemo import DemoStation, HomeKeeper, current_edit, demo_station, key_value, stored_texts
+from tests.workstation.faults import hard_kill
 from ui.keying_home import KeyingHomeWidget
 from ui.workmodel import RESUME
 
@@ -43,8 +43,7 @@ def _key_and_get_killed(station: DemoStation, tmp_path: Path) -> tuple[int, str]
         assert child.stdout is not None
         line = child.stdout.readline()  # blocks until READY (or the child dies)
         assert line.startswith("READY "), f"child said {line!r}; stderr: {child.stderr.read() if child.stderr else ''}"
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(timeout=30) == -signal.SIGKILL
+        hard_kill(child)
     finally:
         if child.poll() is None:
             child.kill()

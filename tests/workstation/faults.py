@@ -1,9 +1,11 @@
-"""Fault injection for central writes: the central side fails at one chosen statement."""
+"""Fault injection: the central side fails at one chosen statement; a process killed hard."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 
@@ -40,3 +42,12 @@ def push_cut_at(local: Store, central: Store, k: int) -> tuple[sync.PushReport, 
     report, cut = cut_at(central, k, lambda: sync.push_pending(local, central))
     assert isinstance(report, sync.PushReport), report
     return report, cut
+
+
+def hard_kill(child: subprocess.Popen[Any]) -> None:
+    """Stop `child` as a power cut would as far as it can tell: at once, no clean-up, no atexit
+    (SIGKILL; TerminateProcess on Windows), and check that this is how it ended."""
+    child.kill()
+    child.wait(timeout=30)
+    killed = -signal.SIGKILL if hasattr(signal, "SIGKILL") else 1  # Popen.kill's exit code on Windows
+    assert child.returncode == killed, f"the child ended by itself ({child.returncode}) before it was killed"

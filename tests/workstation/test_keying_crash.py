@@ -1,13 +1,13 @@
 """A station killed mid-document loses at most the field being typed.
 
 A child process keys through a real KeyingSession on the on-disk local store and is killed
-with SIGKILL (no clean-up, no atexit, like a power cut as far as the process is concerned).
+hard (SIGKILL, TerminateProcess on Windows: no clean-up, no atexit, like a power cut as far as
+the process is concerned).
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.workstation.faults import hard_kill
 from tests.workstation.localseed import SeededUnit, seed_unit
 from workstation import models as m
 from workstation.keying import KeyingSession
 from workstation.paths import Workspace
 from workstation.store import Store
-
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -93,9 +92,7 @@ def test_killed_while_typing_keeps_every_field_left_and_resumes_at_the_typed_one
     with start_child(ws, unit, stop_after=7) as child:
         assert child.stdout is not None
         lines = [child.stdout.readline().split() for _ in range(8)]
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+        hard_kill(child)
 
     assert lines[-1][0] == "TYPING"
     left = [(int(d), p) for kind, d, p in lines[:-1]]
@@ -121,9 +118,7 @@ def test_killed_at_a_random_moment_loses_no_field_it_reported_saved(local: Store
         for _ in range(40):  # kill while it is keying at full speed, mid-document
             kind, doc, path = child.stdout.readline().split()
             reported.append((int(doc), path))
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+        hard_kill(child)
 
     paths = unit.template.field_paths()
     order = [(d, p) for d in range(len(unit.document_ids)) for p in paths]
