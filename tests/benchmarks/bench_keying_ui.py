@@ -45,7 +45,6 @@ import io
 import json
 import os
 import random
-import resource
 import select
 import subprocess
 import sys
@@ -57,6 +56,11 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from tests.benchmarks.__main__ import Report
+
+try:
+    import resource  # POSIX only; without it `_ThreadClock` reads the CPU time alone
+except ImportError:
+    resource = None  # type: ignore[assignment]
 
 G4_DOCUMENTS = 350
 PDF_DOCUMENTS = 150
@@ -305,8 +309,8 @@ class _ThreadClock:
 
     def __init__(self) -> None:
         try:
-            self._fd: int | None = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
             self._usage: int | None = resource.RUSAGE_THREAD  # type: ignore[attr-defined]
+            self._fd: int | None = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
         except (OSError, AttributeError):
             self._fd = self._usage = None
 
