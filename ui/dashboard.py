@@ -212,6 +212,7 @@ class DashboardWidget(QWidget):
         self.closed_problems_box.setObjectName("dashboardClosedProblems")
         self.closed_problems_box.setToolTip("Show the closed reports too, newest first: when, by whom and what was "
                                             "done (Alt+L)")
+        self.closed_problems_box.setVisible(auth.allowed(self._actor, "page_problems"))  # the actor stays
         self.close_problem_button = QPushButton("&Close report…")
         self.close_problem_button.setObjectName("dashboardCloseProblem")
         self.close_problem_button.setToolTip("Close the selected report with a note on what was done (Del)")
@@ -526,7 +527,6 @@ class DashboardWidget(QWidget):
         # A convenience: the core refuses anyone else (`page_problems.close`).
         allowed = auth.allowed(self._actor, page_problems.CLOSE_ACTION)
         self.close_problem_button.setVisible(allowed)
-        self.closed_problems_box.setVisible(auth.allowed(self._actor, "page_problems"))
         selected = self.selected_problem()
         self.close_problem_button.setEnabled(allowed and not self._closing and selected is not None and selected.open)
 

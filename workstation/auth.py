@@ -23,7 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -261,12 +262,8 @@ def unlock_station(central: Callable[[], Store], local: Callable[[], Store] | No
     """
     try:
         store = central()
-        try:
+        with _copies_refreshed(store, local):
             unlock(store, actor, password, now=now, max_failures=max_failures, lockout=lockout)
-        except AuthError:
-            refresh_account_copies(store, local)  # it was reached: the copies catch up all the same
-            raise
-        refresh_account_copies(store, local)
         return
     except DatabaseUnavailable:
         pass
@@ -296,13 +293,8 @@ def login_station(central: Callable[[], Store], local: Callable[[], Store] | Non
     """
     try:
         store = central()
-        try:
-            actor = authenticate(store, username, password, now=now, max_failures=max_failures, lockout=lockout)
-        except AuthError:
-            refresh_account_copies(store, local)  # it was reached: the copies catch up all the same
-            raise
-        refresh_account_copies(store, local)
-        return actor
+        with _copies_refreshed(store, local):
+            return authenticate(store, username, password, now=now, max_failures=max_failures, lockout=lockout)
     except DatabaseUnavailable:
         pass
     except (OperationalError, InterfaceError):
@@ -352,6 +344,18 @@ def refresh_account_copies(central: Store, local: Callable[[], Store] | None) ->
                         setattr(copy, name, value)
     except (KnownError, SQLAlchemyError) as exc:
         log.warning("could not refresh this station's copies of accounts: %s", exc)
+
+
+@contextmanager
+def _copies_refreshed(central: Store, local: Callable[[], Store] | None) -> Iterator[None]:
+    """`refresh_account_copies` once a login or unlock checked against `central` has an answer,
+    a refusal too (it was reached); not when it could not be reached."""
+    try:
+        yield
+    except AuthError:
+        refresh_account_copies(central, local)
+        raise
+    refresh_account_copies(central, local)
 
 
 def verify_password(store: Store, actor: Actor, password: str) -> bool:

@@ -299,6 +299,11 @@ def _key_synchronously(widget: Any, next_ms: list[float], key_ms: list[float] | 
     return sorted(slowest, reverse=True)[:5]
 
 
+def _late_ms(start: float, end: float) -> float:
+    """How much later than a 1 ms wait's end `end` came (time.perf_counter seconds in, ms out)."""
+    return (end - start) * 1000 - 1.0
+
+
 class _ThreadClock:
     """The calling thread's CPU time, its time runnable but waiting for a CPU, and how often it
     went to sleep of its own accord, in seconds and a count; the last two are None where Linux's
@@ -332,13 +337,13 @@ class _Stall:
     (asleep, or where it never slept, the time the host took its CPU back); the last three are
     None where `_ThreadClock` cannot tell them. `frozen` is the part of the gap in which no CPU
     of the machine ran anything (`_FreezeWatch`), `one_paused` the most of it any one CPU did
-    not (which CPU the GUI thread was on is not known), both set once the unit is keyed."""
+    not (which CPU the GUI thread was on is not known), both set once the unit is keyed (0 where
+    not watched)."""
 
     def __init__(self, late: float, gap: tuple[float, float], before: tuple[float, float | None, int | None],
                  after: tuple[float, float | None, int | None], key: str) -> None:
         self.late, self.gap, self.key = late, gap, key
-        self.frozen: float | None = None
-        self.one_paused: float | None = None
+        self.frozen = self.one_paused = 0.0
         self.cpu = (after[0] - before[0]) * 1000
         self.waited = self.rest = self.slept = None
         if before[1] is not None and after[1] is not None and before[2] is not None and after[2] is not None:
@@ -348,7 +353,7 @@ class _Stall:
 
     def __repr__(self) -> str:
         frozen = f", machine frozen {self.frozen:.1f}" if self.frozen else ""
-        if self.one_paused and self.one_paused > (self.frozen or 0.0) + 0.5:
+        if self.one_paused > self.frozen + 0.5:
             frozen += f", a CPU paused {self.one_paused:.1f}"
         if self.rest is None:
             return f"({self.late:.1f}, cpu {self.cpu:.1f}{frozen}, {self.key!r})"
@@ -370,7 +375,7 @@ def _stall_report(batch: str, stalls: list[_Stall]) -> str:
             f"{sum(st.waited or 0.0 for st in over):.0f} ms, host {sum(st.rest or 0.0 for st in hosted):.0f} ms "
             f"({len(hosted)} of them never slept), asleep "
             f"{sum(st.rest or 0.0 for st in over if st.slept):.0f} ms; of all that, the whole machine paused "
-            f"{sum(st.frozen or 0.0 for st in over):.0f} ms")
+            f"{sum(st.frozen for st in over):.0f} ms")
     return "\n".join(lines)
 
 
@@ -392,7 +397,7 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall], list[tuple[float, 
 
     def on_probe() -> None:
         now, read = time.perf_counter(), clock.read()
-        late = (now - last[0]) * 1000 - 1.0
+        late = _late_ms(last[0], now)
         lateness[0] = max(lateness[0], late)
         gaps.append((last[0], now))
         if late > 8:
@@ -453,7 +458,7 @@ def _watch(cpu: int) -> None:
     while True:
         closed, _, _ = select.select([sys.stdin], [], [], 0.001)
         now = time.perf_counter()
-        if (now - last) * 1000 - 1.0 > WATCH_SLACK_MS:
+        if _late_ms(last, now) > WATCH_SLACK_MS:
             late.append((last + 0.001, now))
         last = now
         if closed:
@@ -526,6 +531,18 @@ def _within(gaps: list[tuple[float, float]], stretches: list[tuple[float, float]
             k += 1
         covered.append(total * 1000)
     return covered
+
+
+def _mark_pauses(late_ticks: list[_Stall], paused: list[tuple[float, float]],
+                 each: list[list[tuple[float, float]]]) -> None:
+    """Set each late tick's `frozen` (the whole machine paused) and `one_paused` (the most any
+    one CPU did: the GUI's, or that of a thread it waited for)."""
+    gaps = [tick.gap for tick in late_ticks]
+    for tick, covered in zip(late_ticks, _within(gaps, paused)):
+        tick.frozen = covered
+    for own in each:
+        for tick, covered in zip(late_ticks, _within(gaps, own)):
+            tick.one_paused = max(tick.one_paused, covered)
 
 
 def _rss_mb(pid: int | str = "self") -> float:
@@ -646,14 +663,9 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
                 paused = watch.stop()
             stalls.append(stall)
             if paused is not None:
-                late_gaps = [tick.gap for tick in late_ticks]
-                for tick, covered in zip(late_ticks, _within(late_gaps, paused)):
-                    tick.frozen = covered
-                for own in watch.each:  # one CPU stopped: the GUI's, or that of a thread it waited for
-                    for tick, covered in zip(late_ticks, _within(late_gaps, own)):
-                        tick.one_paused = max(tick.one_paused or 0.0, covered)
-                less_frozen.append(max((((end - start) * 1000 - 1.0) - covered
-                                        for (start, end), covered in zip(gaps, _within(gaps, paused))), default=0.0))
+                _mark_pauses(late_ticks, paused, watch.each)
+                less_frozen.append(max((_late_ms(*gap) - covered for gap, covered in zip(gaps, _within(gaps, paused))),
+                                       default=0.0))
                 frozen.append(max(((end - start) * 1000 for start, end in paused), default=0.0))
             print(_stall_report(batch, late_ticks), file=sys.stderr)
             print(f"# {batch} (stall): " + (
