@@ -227,10 +227,10 @@ class PageViewWidget(QGraphicsView):
         in the window is waiting to be painted.
 
         The scene passes item changes on in a queued call, which then paints the window. When
-        the change itself was made in a queued call (the second half of opening a document),
-        the window's paint already waiting runs first, and the page follows a frame later:
-        the new form over the old page. Only for that case; from a key handler it would paint
-        in the middle of the handler."""
+        the change was made outside a key handler (the second half of opening a document, on a
+        timer), that call waits for the next turn of the event loop, and the page comes a frame
+        later than it could. Only for that case; from a key handler it would paint in the
+        middle of the handler."""
         QCoreApplication.sendPostedEvents(self.scene(), QEvent.Type.MetaCall)
 
     def show_zone(self, zone: Zone | None) -> None:
