@@ -165,7 +165,6 @@ class KeyingWidget(QWidget):
         self._figures_timer.timeout.connect(self._show_figures)
         self._figures_timer.start()
         self.status.set_save_state(SAVED)
-        self._page_queued = False
         # The second half of opening a document (`_open_document`), on the next turn.
         self._page_timer = QTimer(self)
         self._page_timer.setSingleShot(True)
@@ -231,13 +230,11 @@ class KeyingWidget(QWidget):
         self.document_opened.emit(session.doc_index)
         if page_now:
             self._show_document_page()
-        elif not self._page_queued:
-            self._page_queued = True
+        elif not self._page_timer.isActive():
             self._page_timer.start()
 
     def _show_document_page(self) -> None:
         """The second half of opening a document: its page, the zone, the prefetch."""
-        self._page_queued = False
         if self._closed or self.session.unit_finished:
             return
         self._show_current()

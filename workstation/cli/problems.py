@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import uuid
+from collections.abc import Callable
 
 from workstation import page_problems
 from workstation.cli.context import CliContext
+from workstation.cli.stats import problem_dict, problem_line
 from workstation.cli.users import acting, add_acting_option
 from workstation.errors import KnownError, NotFound
 from workstation.page_problems import PageProblemRow
@@ -57,14 +59,15 @@ def _close(args: argparse.Namespace, ctx: CliContext) -> int:
                          "Add --as NAME (you will be asked for its password).")
     actor = acting(args, ctx)
     central = ctx.central()
-    problem_id = _problem_id(args.id, page_problems.page_problems(central, actor, open_only=False))
+    problem_id = _problem_id(args.id, lambda: page_problems.page_problems(central, actor, open_only=False))
     row = page_problems.close_problem(central, actor, problem_id, args.note)
     print(f"closed the report on {row.where}: {row.close_note}")
     return 0
 
 
-def _problem_id(text: str, problems: list[PageProblemRow]) -> uuid.UUID:
-    """The report `text` names: its whole id, or the start of one that no other report shares."""
+def _problem_id(text: str, problems: Callable[[], list[PageProblemRow]]) -> uuid.UUID:
+    """The report `text` names: its whole id, or the start of one that no other report shares
+    (only then are the reports read)."""
     wanted = text.strip().lower()
     try:
         return uuid.UUID(wanted)
@@ -74,7 +77,7 @@ def _problem_id(text: str, problems: list[PageProblemRow]) -> uuid.UUID:
         raise KnownError(f"{text!r} is too short to name a report.",
                          f"Give at least the first {ID_PREFIX_MIN} characters of its id "
                          "(`workstation page-problems list` shows them).")
-    found = [p.id for p in problems if str(p.id).startswith(wanted)]
+    found = [p.id for p in problems() if str(p.id).startswith(wanted)]
     if not found:
         raise NotFound(f"No page problem report's id starts with {text!r}.",
                        "`workstation page-problems list --closed` shows every report with its id.")
@@ -84,9 +87,7 @@ def _problem_id(text: str, problems: list[PageProblemRow]) -> uuid.UUID:
 
 
 def _line(p: PageProblemRow) -> str:
-    detail = f" ({' '.join(p.detail.split())})" if p.detail.strip() else ""
-    line = (f"{p.id}  {p.reported_at:%Y-%m-%d %H:%M} UTC  {p.batch}  {p.document} page {p.page_no}: "
-            f"{p.reason_text}, reported by {p.keyer}{detail}")
+    line = f"{p.id}  {problem_line(p)}"
     state = problem_state(p)
     if state == "closed" and p.closed_at is not None:
         line += f"; closed {p.closed_at:%Y-%m-%d %H:%M} UTC by {p.closed_by}: {p.close_note}"
@@ -96,7 +97,6 @@ def _line(p: PageProblemRow) -> str:
 
 
 def _as_dict(p: PageProblemRow) -> dict[str, object]:
-    return {"id": str(p.id), "batch": p.batch, "document": p.document, "page": p.page_no, "reason": p.reason,
-            "keyer": p.keyer, "reported_at": p.reported_at.isoformat(), "detail": p.detail,
-            "state": problem_state(p), "closed_at": p.closed_at.isoformat() if p.closed_at else None,
+    return {**problem_dict(p), "state": problem_state(p),
+            "closed_at": p.closed_at.isoformat() if p.closed_at else None,
             "closed_by": p.closed_by, "close_note": p.close_note}

@@ -68,9 +68,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             "batches": [{"batch": b.name, "template": b.template, "documents": b.documents, "pass1_left": b.pass1_left,
                          "pass2_left": b.pass2_left, "third_key_left": b.third_key_left, "in_qa": b.in_qa,
                          "final": b.final} for b in batches],
-            "page_problems": [{"id": str(p.id), "batch": p.batch, "document": p.document, "page": p.page_no,
-                               "reason": p.reason, "keyer": p.keyer, "reported_at": p.reported_at.isoformat(),
-                               "detail": p.detail} for p in problems],
+            "page_problems": [problem_dict(p) for p in problems],
         }, indent=2))
         return 0
     print(f"{'keyer':<16}{'docs':>7}{'fields':>8}{'keys':>9}{'act h':>7}{'KPH':>8}{'acc %':>8}{'err/1k':>8}{'as keyer':>9}{'as verif':>9}")
@@ -98,9 +96,20 @@ def _print_problems(problems: Sequence[PageProblemRow]) -> None:
     capped = " (the newest; more are open)" if len(problems) >= metrics.DASHBOARD_PAGE_PROBLEMS else ""
     print(f"page problems: {len(problems)} open{capped}" if problems else "page problems: none open")
     for p in problems:
-        detail = f" ({' '.join(p.detail.split())})" if p.detail.strip() else ""
-        print(f"  {p.reported_at:%Y-%m-%d %H:%M} UTC  {p.batch}  {p.document} page {p.page_no}: {p.reason_text}, "
-              f"reported by {p.keyer}{detail}")
+        print(f"  {problem_line(p)}")
+
+
+def problem_line(p: PageProblemRow) -> str:
+    """A report on one line: when, batch, document, page, reason, who reported it, the detail."""
+    detail = f" ({' '.join(p.detail.split())})" if p.detail.strip() else ""
+    return (f"{p.reported_at:%Y-%m-%d %H:%M} UTC  {p.batch}  {p.document} page {p.page_no}: {p.reason_text}, "
+            f"reported by {p.keyer}{detail}")
+
+
+def problem_dict(p: PageProblemRow) -> dict[str, object]:
+    """A report as JSON (`workstation stats --json`, `workstation page-problems list --json`)."""
+    return {"id": str(p.id), "batch": p.batch, "document": p.document, "page": p.page_no, "reason": p.reason,
+            "keyer": p.keyer, "reported_at": p.reported_at.isoformat(), "detail": p.detail}
 
 
 def _num(value: float | None, digits: int) -> str:
