@@ -32,9 +32,9 @@ are measured in two child processes (what other benchmarks left in memory does n
   keying view closed as the home closes it. Extra: each part and the application's peak.
 
 To stderr, for reading the figures: the slowest next documents with the GUI thread's own CPU
-time, the worst stalls with their parts (the GUI thread's CPU time, its time runnable but
-waiting for a CPU, and the rest: sleeping, or where it never slept, its CPU taken back by the
-host), and per measured unit the host's steal and the time the GUI thread was
+time, the worst stalls with their parts (the GUI thread's CPU time with what of it was garbage
+collection and what the kernel's, its time runnable but waiting for a CPU, and the rest:
+sleeping, or where it never slept, its CPU taken back by the host), and per measured unit the host's steal and the time the GUI thread was
 ready to run but had no CPU (on a shared virtual machine those move the figures from run to run).
 """
 
@@ -48,6 +48,7 @@ import random
 import select
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -304,13 +305,19 @@ def _late_ms(start: float, end: float) -> float:
     return (end - start) * 1000 - 1.0
 
 
+# A `_ThreadClock` reading: CPU time, time waiting for a CPU (s), times gone to sleep, and of the
+# CPU time the kernel's part (s), and page faults; all but the first None where not known.
+_Reading = tuple[float, float | None, int | None, float | None, int | None]
+
+
 class _ThreadClock:
-    """The calling thread's CPU time, its time runnable but waiting for a CPU, and how often it
-    went to sleep of its own accord, in seconds and a count; the last two are None where Linux's
-    /proc and RUSAGE_THREAD are not there. Read each millisecond, they tell apart the parts of a
-    stall: work, waiting for a CPU, sleeping (the GIL, the event loop), and, where the thread
-    neither slept nor waited, time the virtual machine's host ran something else on its CPU
-    (a guest kernel that accounts steal, as Linux on KVM does, leaves it out of the CPU time)."""
+    """The calling thread's CPU time, its time runnable but waiting for a CPU, how often it
+    went to sleep of its own accord, the kernel's part of its CPU time and its page faults (a
+    `_Reading`); all but the CPU time None where Linux's /proc and RUSAGE_THREAD are not there.
+    Read each millisecond, they tell apart the parts of a stall: work (the program's or the
+    kernel's on its behalf), waiting for a CPU, sleeping (the GIL, the event loop), and, where the
+    thread neither slept nor waited, time the virtual machine's host ran something else on its
+    CPU (a guest kernel that accounts steal, as Linux on KVM does, leaves it out of the CPU time)."""
 
     def __init__(self) -> None:
         try:
@@ -319,16 +326,40 @@ class _ThreadClock:
         except (OSError, AttributeError):
             self._fd = self._usage = None
 
-    def read(self) -> tuple[float, float | None, int | None]:
+    def read(self) -> _Reading:
         cpu = time.thread_time()
         if self._fd is None or self._usage is None:
-            return cpu, None, None
+            return cpu, None, None, None, None
         waited_ns = int(os.pread(self._fd, 64, 0).split()[1])
-        return cpu, waited_ns / 1e9, resource.getrusage(self._usage).ru_nvcsw
+        usage = resource.getrusage(self._usage)
+        return cpu, waited_ns / 1e9, usage.ru_nvcsw, usage.ru_stime, usage.ru_minflt + usage.ru_majflt
 
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
+
+
+class _GcClock:
+    """Milliseconds the calling thread has spent in Python's garbage collector since it was
+    made (gc.callbacks; a collection runs in whichever thread's allocation set it off, so only
+    the ones on this thread count). `close` takes the callback out."""
+
+    def __init__(self) -> None:
+        self.spent_ms = 0.0
+        self._thread = threading.get_ident()
+        self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if threading.get_ident() != self._thread:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.spent_ms += (time.perf_counter() - self._started) * 1000
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._on_gc)
 
 
 class _Stall:
@@ -338,26 +369,33 @@ class _Stall:
     None where `_ThreadClock` cannot tell them. `frozen` is the part of the gap in which no CPU
     of the machine ran anything (`_FreezeWatch`), `one_paused` the most of it any one CPU did
     not (which CPU the GUI thread was on is not known), both set once the unit is keyed (0 where
-    not watched)."""
+    not watched). `gc` is how much of the gap the GUI thread spent collecting garbage, `kernel`
+    how much of its CPU time was the kernel's (system calls, page faults: `faults`), both parts of
+    its CPU time."""
 
-    def __init__(self, late: float, gap: tuple[float, float], before: tuple[float, float | None, int | None],
-                 after: tuple[float, float | None, int | None], key: str) -> None:
-        self.late, self.gap, self.key = late, gap, key
+    def __init__(self, late: float, gap: tuple[float, float], before: _Reading, after: _Reading, key: str,
+                 gc_ms: float = 0.0) -> None:
+        self.late, self.gap, self.key, self.gc = late, gap, key, gc_ms
         self.frozen = self.one_paused = 0.0
         self.cpu = (after[0] - before[0]) * 1000
-        self.waited = self.rest = self.slept = None
-        if before[1] is not None and after[1] is not None and before[2] is not None and after[2] is not None:
-            self.waited = (after[1] - before[1]) * 1000
-            self.slept = after[2] - before[2]
+        self.waited = self.rest = self.slept = self.kernel = self.faults = None
+        if None not in before and None not in after:
+            self.waited = (after[1] - before[1]) * 1000  # type: ignore[operator]
+            self.slept = after[2] - before[2]  # type: ignore[operator]
             self.rest = (gap[1] - gap[0]) * 1000 - self.cpu - self.waited
+            self.kernel = (after[3] - before[3]) * 1000  # type: ignore[operator]
+            self.faults = after[4] - before[4]  # type: ignore[operator]
 
     def __repr__(self) -> str:
-        frozen = f", machine frozen {self.frozen:.1f}" if self.frozen else ""
+        frozen = f", of it garbage collection {self.gc:.1f}" if self.gc >= 0.05 else ""
+        frozen += f", machine frozen {self.frozen:.1f}" if self.frozen else ""
         if self.one_paused > self.frozen + 0.5:
             frozen += f", a CPU paused {self.one_paused:.1f}"
         if self.rest is None:
             return f"({self.late:.1f}, cpu {self.cpu:.1f}{frozen}, {self.key!r})"
         rest = f"host {self.rest:.1f}" if self.slept == 0 else f"asleep {self.slept}x {self.rest:.1f}"
+        if self.kernel is not None and self.kernel >= 0.5:
+            frozen = f", of it in the kernel {self.kernel:.1f} ({self.faults} page faults)" + frozen
         return f"({self.late:.1f}: cpu {self.cpu:.1f}, waiting {self.waited:.1f}, {rest}{frozen}, {self.key!r})"
 
 
@@ -371,7 +409,8 @@ def _stall_report(batch: str, stalls: list[_Stall]) -> str:
         hosted = [st for st in over if st.slept == 0]
         lines.append(
             f"# {batch}: {len(over)} stall(s) over {STALL_TARGET_MS:.0f} ms, {sum(st.late for st in over):.0f} ms "
-            f"late in all: GUI CPU {sum(st.cpu for st in over):.0f} ms, waiting for a CPU "
+            f"late in all: GUI CPU {sum(st.cpu for st in over):.0f} ms (garbage collection "
+            f"{sum(st.gc for st in over):.0f} ms), waiting for a CPU "
             f"{sum(st.waited or 0.0 for st in over):.0f} ms, host {sum(st.rest or 0.0 for st in hosted):.0f} ms "
             f"({len(hosted)} of them never slept), asleep "
             f"{sum(st.rest or 0.0 for st in over if st.slept):.0f} ms; of all that, the whole machine paused "
@@ -388,9 +427,11 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall], list[tuple[float, 
     session = widget.session
     loop = QEventLoop()
     clock = _ThreadClock()
+    collector = _GcClock()
     lateness = [0.0]
     last = [time.perf_counter()]
     last_clock = [clock.read()]
+    last_gc = [0.0]
     late_ticks: list[_Stall] = []
     gaps: list[tuple[float, float]] = []
     current = [""]
@@ -401,8 +442,9 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall], list[tuple[float, 
         lateness[0] = max(lateness[0], late)
         gaps.append((last[0], now))
         if late > 8:
-            late_ticks.append(_Stall(late, (last[0], now), last_clock[0], read, current[0]))
-        last[0], last_clock[0] = now, read
+            late_ticks.append(_Stall(late, (last[0], now), last_clock[0], read, current[0],
+                                     collector.spent_ms - last_gc[0]))
+        last[0], last_clock[0], last_gc[0] = now, read, collector.spent_ms
 
     def events() -> Iterator[Callable[[], None]]:
         while not session.unit_finished:
@@ -426,13 +468,14 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall], list[tuple[float, 
     typist.setTimerType(Qt.TimerType.PreciseTimer)
     typist.setInterval(TYPIST_MS)
     typist.timeout.connect(on_typist)
-    last[0], last_clock[0] = time.perf_counter(), clock.read()
+    last[0], last_clock[0], last_gc[0] = time.perf_counter(), clock.read(), collector.spent_ms
     probe.start()
     typist.start()
     loop.exec()
     probe.stop()
     typist.stop()
     clock.close()
+    collector.close()
     return lateness[0], late_ticks, gaps
 
 
