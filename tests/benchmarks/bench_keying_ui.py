@@ -34,8 +34,9 @@ are measured in two child processes (what other benchmarks left in memory does n
 To stderr, for reading the figures: the slowest next documents with the GUI thread's own CPU
 time, the worst stalls with their parts (the GUI thread's CPU time with what of it was garbage
 collection and what the kernel's, its time runnable but waiting for a CPU, and the rest:
-sleeping, or where it never slept, its CPU taken back by the host), and per measured unit the host's steal and the time the GUI thread was
-ready to run but had no CPU (on a shared virtual machine those move the figures from run to run).
+sleeping, or where it never slept, its CPU taken back by the host), and per measured unit the
+host's steal and the time the GUI thread was ready to run but had no CPU (on a shared virtual
+machine those move the figures from run to run).
 """
 
 from __future__ import annotations
@@ -340,23 +341,35 @@ class _ThreadClock:
 
 
 class _GcClock:
-    """Milliseconds the calling thread has spent in Python's garbage collector since it was
-    made (gc.callbacks; a collection runs in whichever thread's allocation set it off, so only
-    the ones on this thread count). `close` takes the callback out."""
+    """Python's garbage collections: `spent_ms`, the milliseconds the thread that made the clock
+    has spent collecting (a collection runs in whichever thread's allocation set it off, so only
+    the ones on this thread count), and from `clear()` on each full collection's milliseconds on
+    any thread (`full_ms`: one in the middle of keying stops the GUI thread for tens of
+    milliseconds; the view collects when a unit opens instead). `close` takes the callback out."""
 
     def __init__(self) -> None:
         self.spent_ms = 0.0
+        self.full_ms: list[float] = []
         self._thread = threading.get_ident()
         self._started = 0.0
         gc.callbacks.append(self._on_gc)
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
-        if threading.get_ident() != self._thread:
-            return
         if phase == "start":
             self._started = time.perf_counter()
-        else:
-            self.spent_ms += (time.perf_counter() - self._started) * 1000
+            return
+        took = (time.perf_counter() - self._started) * 1000
+        if threading.get_ident() == self._thread:
+            self.spent_ms += took
+        if info["generation"] == 2:
+            self.full_ms.append(took)
+
+    def clear(self) -> None:
+        self.full_ms.clear()
+
+    def note(self) -> str:
+        longest = f" (the longest {max(self.full_ms):.0f} ms)" if self.full_ms else ""
+        return f"; full garbage collections while keying: {len(self.full_ms)}{longest}"
 
     def close(self) -> None:
         gc.callbacks.remove(self._on_gc)
@@ -387,16 +400,17 @@ class _Stall:
             self.faults = after[4] - before[4]  # type: ignore[operator]
 
     def __repr__(self) -> str:
-        frozen = f", of it garbage collection {self.gc:.1f}" if self.gc >= 0.05 else ""
-        frozen += f", machine frozen {self.frozen:.1f}" if self.frozen else ""
-        if self.one_paused > self.frozen + 0.5:
-            frozen += f", a CPU paused {self.one_paused:.1f}"
-        if self.rest is None:
-            return f"({self.late:.1f}, cpu {self.cpu:.1f}{frozen}, {self.key!r})"
-        rest = f"host {self.rest:.1f}" if self.slept == 0 else f"asleep {self.slept}x {self.rest:.1f}"
+        parts = ""
         if self.kernel is not None and self.kernel >= 0.5:
-            frozen = f", of it in the kernel {self.kernel:.1f} ({self.faults} page faults)" + frozen
-        return f"({self.late:.1f}: cpu {self.cpu:.1f}, waiting {self.waited:.1f}, {rest}{frozen}, {self.key!r})"
+            parts += f", of it in the kernel {self.kernel:.1f} ({self.faults} page faults)"
+        parts += f", of it garbage collection {self.gc:.1f}" if self.gc >= 0.05 else ""
+        parts += f", machine frozen {self.frozen:.1f}" if self.frozen else ""
+        if self.one_paused > self.frozen + 0.5:
+            parts += f", a CPU paused {self.one_paused:.1f}"
+        if self.rest is None:
+            return f"({self.late:.1f}, cpu {self.cpu:.1f}{parts}, {self.key!r})"
+        rest = f"host {self.rest:.1f}" if self.slept == 0 else f"asleep {self.slept}x {self.rest:.1f}"
+        return f"({self.late:.1f}: cpu {self.cpu:.1f}, waiting {self.waited:.1f}, {rest}{parts}, {self.key!r})"
 
 
 def _stall_report(batch: str, stalls: list[_Stall]) -> str:
@@ -418,7 +432,7 @@ def _stall_report(batch: str, stalls: list[_Stall]) -> str:
     return "\n".join(lines)
 
 
-def _key_on_timers(widget: Any) -> tuple[float, list[_Stall], list[tuple[float, float]]]:
+def _key_on_timers(widget: Any, collector: _GcClock) -> tuple[float, list[_Stall], list[tuple[float, float]]]:
     """Key the unit with one key event every TYPIST_MS from a timer; the largest lateness of
     a 1 ms timer meanwhile, in ms, each tick more than 8 ms late with its parts and the key
     that came before it, and every tick's gap (time.perf_counter at the tick before and at it)."""
@@ -427,7 +441,6 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall], list[tuple[float, 
     session = widget.session
     loop = QEventLoop()
     clock = _ThreadClock()
-    collector = _GcClock()
     lateness = [0.0]
     last = [time.perf_counter()]
     last_clock = [clock.read()]
@@ -475,7 +488,6 @@ def _key_on_timers(widget: Any) -> tuple[float, list[_Stall], list[tuple[float, 
     probe.stop()
     typist.stop()
     clock.close()
-    collector.close()
     return lateness[0], late_ticks, gaps
 
 
@@ -635,30 +647,6 @@ def _machine_note(before: tuple[float, float, float] | None, seconds: float) -> 
             f"GUI thread runnable but waiting for a CPU {1000 * waited:.0f} ms ({100 * waited / max(seconds, 1e-9):.1f}%)")
 
 
-class _FullCollections:
-    """Python's full garbage collections from `clear()` on: one in the middle of keying stops
-    the GUI thread for tens of milliseconds (the view collects when a unit opens instead)."""
-
-    def __init__(self) -> None:
-        self.ms: list[float] = []
-        self._started = 0.0
-        gc.callbacks.append(self._seen)
-
-    def _seen(self, phase: str, info: dict[str, int]) -> None:
-        if info["generation"] == 2:
-            if phase == "start":
-                self._started = time.perf_counter()
-            else:
-                self.ms.append((time.perf_counter() - self._started) * 1000)
-
-    def clear(self) -> None:
-        self.ms.clear()
-
-    def note(self) -> str:
-        longest = f" (the longest {max(self.ms):.0f} ms)" if self.ms else ""
-        return f"; full garbage collections while keying: {len(self.ms)}{longest}"
-
-
 def measure(workdir: Path, part: str) -> dict[str, Any]:
     """A child process: key one part of the plan on the station the parent built."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -683,7 +671,7 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
     make_application(["bench"])
     idle = IdleWatcher(int(DEFAULT_LOCK_MINUTES * 60_000))  # the station's lock watches every key
     idle.start()
-    full_collections = _FullCollections()
+    collections = _GcClock()
     next_on: list[float] = []
     next_off: list[float] = []
     keys: list[float] = []
@@ -697,11 +685,11 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
         assert len(claim.document_ids) == count
         widget = _open(local, claim.unit_id, keyer_id, prefetch)
         machine, unit_started = _machine_times(), time.perf_counter()
-        full_collections.clear()
+        collections.clear()
         if purpose == "stall":
             watch = _FreezeWatch()
             try:
-                stall, late_ticks, gaps = _key_on_timers(widget)
+                stall, late_ticks, gaps = _key_on_timers(widget, collections)
             finally:
                 paused = watch.stop()
             stalls.append(stall)
@@ -723,7 +711,7 @@ def measure(workdir: Path, part: str) -> dict[str, Any]:
                       file=sys.stderr)
         if purpose != "keying":
             print(f"# {batch} ({purpose}): {_machine_note(machine, time.perf_counter() - unit_started)}"
-                  f"{full_collections.note()}", file=sys.stderr)
+                  f"{collections.note()}", file=sys.stderr)
         pages += sum(len(d.page_shas) for d in widget.session.documents)
         _close(widget)
         wait_for_background(30_000)
